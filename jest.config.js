@@ -9,6 +9,29 @@ for (const [alias, [target]] of Object.entries(config.compilerOptions.paths)) {
   moduleNameMapper[key] = '<rootDir>/' + target.replace(/^\.\//, '').replace('/*', '/$1');
 }
 
+/**
+ * Packages published only as ES modules (Nest 12 and some of its dependencies). Node runs them
+ * through require(esm), but Jest's module system does not, so they are compiled to CommonJS
+ * like the project's own files. Found by reading node_modules, so no list goes stale.
+ */
+function esmPackages() {
+  const { readdirSync, existsSync } = require('node:fs');
+  const { join } = require('node:path');
+  const root = join(__dirname, 'node_modules');
+  const names = [];
+  for (const entry of readdirSync(root)) {
+    const dirs = entry.startsWith('@') ? readdirSync(join(root, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of dirs) {
+      const manifest = join(root, name, 'package.json');
+      if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).type === 'module') {
+        names.push(name);
+      }
+    }
+  }
+  return names;
+}
+const ESM_PACKAGES = esmPackages().map((n) => n.replace(/[.+]/g, '\\$&'));
+
 const swc = [
   '@swc/jest',
   {
@@ -25,7 +48,10 @@ const swc = [
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  // Nest 12 ships ES modules; Jest's module system still needs CommonJS, so those packages are
+  // compiled like the project's own files (the result is cached after the first run).
+  transform: { '^.+\\.(ts|js|mjs)$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
 };

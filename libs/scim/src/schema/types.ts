@@ -1,5 +1,6 @@
 /** RFC 7643 §7 attribute characteristics, as data. */
-export type AttributeType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'complex' | 'binary';
+export type AttributeType =
+  'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'complex' | 'binary';
 export type Mutability = 'readOnly' | 'readWrite' | 'immutable' | 'writeOnly';
 export type Returned = 'always' | 'never' | 'default' | 'request';
 export type Uniqueness = 'none' | 'server' | 'global';
@@ -25,6 +26,9 @@ export interface SchemaDefinition {
   description: string;
   attributes: AttributeDefinition[];
 }
+
+/** The resource types Roster serves; also the `id` of their ResourceType resources. */
+export type ResourceTypeName = 'User' | 'Group';
 
 export interface SchemaExtensionRef {
   schema: string;

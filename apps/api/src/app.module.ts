@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { SchemaRegistry } from '@roster/scim';
+import { AuthModule } from './auth/auth.module';
+import { RouteTable } from './common/route-table';
+import { ScimExceptionFilter } from './common/scim-exception.filter';
+import { ScimResponseInterceptor } from './common/scim-response.interceptor';
+import { APP_CONFIG, AppConfig } from './config';
+import { DatabaseModule } from './database.module';
+import { DiscoveryModule } from './discovery/discovery.module';
+import { HealthController } from './health/health.controller';
+import { GroupsModule } from './groups/groups.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  /** The whole application for one configuration; tests build it exactly as production does. */
+  static register(config: AppConfig, routes: RouteTable = new RouteTable()): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [DatabaseModule.register(), AuthModule, DiscoveryModule, UsersModule, GroupsModule],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: RouteTable, useValue: routes },
+        { provide: SchemaRegistry, useValue: new SchemaRegistry() },
+        { provide: APP_FILTER, useClass: ScimExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: ScimResponseInterceptor },
+      ],
+      exports: [APP_CONFIG, RouteTable, SchemaRegistry],
+    };
+  }
+}

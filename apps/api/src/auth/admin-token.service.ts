@@ -1,0 +1,61 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { PrismaService } from '@roster/db';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config';
+import { ALL_SCOPES, BearerStrategy, Principal } from './principal';
+
+const SETTING_KEY = 'admin_token_sha256';
+
+export function sha256(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** Compares secrets in constant time: both sides are hashed to equal length first. */
+export function secretsEqual(candidateHash: Buffer, expectedHash: Buffer): boolean {
+  return candidateHash.length === expectedHash.length && timingSafeEqual(candidateHash, expectedHash);
+}
+
+/**
+ * The bootstrap credential. From SCIM_ADMIN_TOKEN when set; otherwise generated on the first
+ * start, shown once, and kept only as a SHA-256 hash in the database (a 256-bit random token
+ * needs no slow hash: it cannot be guessed, only stolen).
+ */
+@Injectable()
+export class AdminTokenService implements OnModuleInit, BearerStrategy {
+  readonly name = 'admin-token';
+  private readonly logger = new Logger('AdminToken');
+  private expectedHash?: Buffer;
+  /** Set only on the start that generated the token, so that the bootstrap can print it once. */
+  generatedToken?: string;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.adminToken) {
+      this.expectedHash = sha256(this.config.adminToken);
+      return;
+    }
+    const candidate = `roster_admin_${randomBytes(32).toString('base64url')}`;
+    // Several instances may start together: the first insert wins, the others adopt its hash.
+    const inserted = await this.prisma.client.setting.createMany({
+      data: [{ key: SETTING_KEY, value: sha256(candidate).toString('hex') }],
+      skipDuplicates: true,
+    });
+    const stored = await this.prisma.client.setting.findUniqueOrThrow({ where: { key: SETTING_KEY } });
+    this.expectedHash = Buffer.from(String(stored.value), 'hex');
+    if (inserted.count === 1) {
+      this.generatedToken = candidate;
+      this.logger.warn('Generated an admin token on first start; it is shown once on the console, never logged.');
+    }
+  }
+
+  async authenticate(token: string): Promise<Principal | null> {
+    if (!this.expectedHash || !secretsEqual(sha256(token), this.expectedHash)) {
+      return null;
+    }
+    return { kind: 'admin', subject: 'admin', scopes: new Set(ALL_SCOPES) };
+  }
+}

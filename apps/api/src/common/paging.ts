@@ -1,0 +1,207 @@
+import { compileFilter, compileSortKey, SqlParams } from '@roster/db';
+import { AttributeType, ResourceTypeName, SchemaRegistry, ScimError } from '@roster/scim';
+import { createHash } from 'node:crypto';
+import { ListRequest } from './list-query';
+
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+/** What a resource table offers the pager: one page of rows and a count, for a compiled query. */
+export interface PageSource<Row extends { id: string; sortKey?: unknown }> {
+  list(query: { where: string; params: unknown[]; orderBy: string; limit: number; offset: number; sortKey: string }): Promise<Row[]>;
+  count(where: string, params: unknown[]): Promise<number>;
+}
+
+export interface Page<Row> {
+  rows: Row[];
+  totalResults: number;
+  startIndex?: number;
+  nextCursor?: string;
+  previousCursor?: string;
+}
+
+interface CursorState {
+  /** Sort key of the row the page starts after (or ends before). */
+  k: unknown;
+  /** Its id, the tie-breaker that makes the order total. */
+  i: string;
+  /** 'n': the page after (k, i); 'p': the page before it. */
+  d: 'n' | 'p';
+  /** Fingerprint of the query the cursor belongs to. */
+  q: string;
+  /** Issued at, seconds. */
+  t: number;
+}
+
+export interface PagingOptions {
+  registry: SchemaRegistry;
+  resourceType: ResourceTypeName;
+  baseUrl: string;
+  cursorTimeoutSeconds: number;
+}
+
+const CAST: Partial<Record<AttributeType, string>> = {
+  dateTime: 'timestamptz',
+  integer: 'numeric',
+  decimal: 'numeric',
+  boolean: 'boolean',
+};
+
+/**
+ * Runs a list request in the database: the filter and sort compile to SQL, and pages are
+ * either index-based (startIndex/count, RFC 7644 §3.4.2.4) or keyset cursors (RFC 9865). The
+ * order is always total (sort key, then id), so pages are stable.
+ */
+export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
+  request: ListRequest,
+  source: PageSource<Row>,
+  options: PagingOptions,
+): Promise<Page<Row>> {
+  const params = new SqlParams();
+  const context = {
+    registry: options.registry,
+    resourceType: options.resourceType,
+    params,
+    baseUrl: options.baseUrl,
+  };
+  const where = request.filter ? compileFilter(request.filter, context) : 'true';
+  const key = request.sortBy ? compileSortKey(request.sortBy, context) : { sql: 'r.created', type: 'dateTime' as const };
+  const filterParams = [...params.values];
+  const totalResults = await source.count(where, filterParams);
+
+  if (request.cursor === undefined) {
+    if (request.count === 0) {
+      return { rows: [], totalResults, startIndex: request.startIndex };
+    }
+    const direction = request.descending ? 'DESC' : 'ASC';
+    const rows = await source.list({
+      where,
+      params: filterParams,
+      orderBy: `${key.sql} ${direction} NULLS LAST, r.id ${direction}`,
+      limit: request.count,
+      offset: request.startIndex - 1,
+      sortKey: key.sql,
+    });
+    return { rows, totalResults, startIndex: request.startIndex };
+  }
+
+  const fingerprint = queryFingerprint(options.resourceType, request);
+  const state = request.cursor === '' ? undefined : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds);
+  if (request.count === 0) {
+    return { rows: [], totalResults };
+  }
+  const backwards = state?.d === 'p';
+  // Reading backwards means reversing the order, then the page.
+  const descending = request.descending !== backwards;
+  const direction = descending ? 'DESC' : 'ASC';
+  let keyset = 'true';
+  if (state && !keyFits(state.k, key.type)) {
+    throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
+  }
+  if (state) {
+    const cast = CAST[key.type] ? `::${CAST[key.type]}` : '';
+    const id = params.add(state.i);
+    const after = descending ? '<' : '>';
+    // NULL keys sort last in both directions; reading backwards they therefore come first.
+    if (state.k === null) {
+      keyset = backwards
+        ? `(${key.sql} IS NOT NULL OR r.id ${after} ${id}::uuid)`
+        : `(${key.sql} IS NULL AND r.id ${after} ${id}::uuid)`;
+    } else {
+      const k = params.add(state.k);
+      const nullClause = backwards ? '' : ` OR ${key.sql} IS NULL`;
+      keyset = `((${key.sql} ${after} ${k}${cast}) OR (${key.sql} = ${k}${cast} AND r.id ${after} ${id}::uuid)${nullClause})`;
+    }
+  }
+  const nulls = backwards ? 'NULLS FIRST' : 'NULLS LAST';
+  const fetched = await source.list({
+    where: `(${where}) AND ${keyset}`,
+    params: [...params.values],
+    orderBy: `${key.sql} ${direction} ${nulls}, r.id ${direction}`,
+    limit: request.count + 1,
+    offset: 0,
+    sortKey: key.sql,
+  });
+  const more = fetched.length > request.count;
+  const rows = fetched.slice(0, request.count);
+  if (backwards) {
+    rows.reverse();
+  }
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  const hasNext = backwards ? true : more;
+  const hasPrevious = backwards ? more : state !== undefined;
+  return {
+    rows,
+    totalResults,
+    ...(hasNext && last ? { nextCursor: encodeCursor({ k: keyValue(last.sortKey), i: last.id, d: 'n', q: fingerprint }) } : {}),
+    ...(hasPrevious && first
+      ? { previousCursor: encodeCursor({ k: keyValue(first.sortKey), i: first.id, d: 'p', q: fingerprint }) }
+      : {}),
+  };
+}
+
+/** A cursor's key must have the sort key's type, or it would reach the database as a bad cast. */
+function keyFits(value: unknown, type: AttributeType): boolean {
+  if (value === null) {
+    return true;
+  }
+  switch (type) {
+    case 'dateTime':
+      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+    case 'integer':
+    case 'decimal':
+      return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value));
+    case 'boolean':
+      return typeof value === 'boolean';
+    default:
+      return typeof value === 'string';
+  }
+}
+
+function keyValue(value: unknown): unknown {
+  if (value instanceof Date) {
+    return value.toISOString();
+  }
+  if (typeof value === 'bigint') {
+    return value.toString();
+  }
+  return value ?? null;
+}
+
+function queryFingerprint(resourceType: string, request: ListRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([resourceType, request.filterText ?? '', request.sortBy ?? '', request.descending]))
+    .digest('base64url')
+    .slice(0, 12);
+}
+
+function encodeCursor(state: Omit<CursorState, 't'>): string {
+  return Buffer.from(JSON.stringify({ ...state, t: Math.floor(Date.now() / 1000) })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, fingerprint: string, timeoutSeconds: number): CursorState {
+  let state: CursorState;
+  try {
+    state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
+  } catch {
+    throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
+  }
+  if (
+    typeof state !== 'object' ||
+    state === null ||
+    typeof state.i !== 'string' ||
+    !/^[0-9a-f-]{36}$/i.test(state.i) ||
+    (state.d !== 'n' && state.d !== 'p') ||
+    typeof state.t !== 'number' ||
+    !['string', 'number', 'boolean'].includes(typeof state.k) && state.k !== null
+  ) {
+    throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
+  }
+  if (state.q !== fingerprint) {
+    throw ScimError.badRequest('invalidCursor', 'The cursor belongs to a different filter or sort order.');
+  }
+  if (Date.now() / 1000 - state.t > timeoutSeconds) {
+    throw ScimError.badRequest('expiredCursor', 'The cursor has expired; start again from the first page.');
+  }
+  return state;
+}

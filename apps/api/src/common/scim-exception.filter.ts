@@ -1,0 +1,182 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { ScimError } from '@roster/scim';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SCIM_CONTENT_TYPE } from './http';
+import { RouteTable } from './route-table';
+
+/** An error that must carry response headers as well (WWW-Authenticate, Allow, Retry-After). */
+export class ScimHttpError extends ScimError {
+  constructor(
+    status: number,
+    detail: string,
+    readonly headers: Record<string, string>,
+    scimType?: ScimError['scimType'],
+  ) {
+    super(status, detail, scimType);
+  }
+}
+
+interface ErrorWithCode {
+  code?: unknown;
+  statusCode?: unknown;
+  meta?: Record<string, unknown>;
+  cause?: unknown;
+  message?: unknown;
+}
+
+const CONNECTION_CODES = new Set(['P1001', 'P1002', 'P1017', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001']);
+
+/**
+ * The one place where failures become HTTP responses: every error leaves as the RFC 7644
+ * §3.12 envelope, and nothing internal (stack, SQL, driver text) reaches the client.
+ */
+@Catch()
+@Injectable()
+export class ScimExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly routes: RouteTable) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const { error, headers } = this.translate(exception, request);
+    if (error.status >= 500) {
+      this.logger.error(
+        { requestId: request.id, method: request.method, err: describe(exception) },
+        `Unhandled ${error.status} on ${request.method} ${request.routeOptions?.url ?? 'unknown route'}`,
+      );
+    }
+    if (reply.sent) {
+      return;
+    }
+    reply.status(error.status).headers(headers).header('content-type', SCIM_CONTENT_TYPE).send(error.toJSON());
+  }
+
+  private translate(exception: unknown, request: FastifyRequest): { error: ScimError; headers: Record<string, string> } {
+    if (exception instanceof ScimHttpError) {
+      return { error: exception, headers: exception.headers };
+    }
+    if (exception instanceof ScimError) {
+      return { error: exception, headers: {} };
+    }
+    if (request.is404) {
+      // No route matched, so what went wrong with the body (Okta POSTs "test" to discovery
+      // endpoints) matters less than the missing route or method.
+      return this.routeNotFound(request);
+    }
+    // Nest wraps Fastify's own 4xx errors (body parsing, limits) in an HttpException.
+    const raw = exception instanceof HttpException && exception.cause ? exception.cause : exception;
+    const code = typeof (raw as ErrorWithCode)?.code === 'string' ? ((raw as ErrorWithCode).code as string) : undefined;
+    if (code?.startsWith('FST_')) {
+      return { error: fromFastify(code, Number((raw as ErrorWithCode).statusCode) || 400, request), headers: {} };
+    }
+    if (exception instanceof HttpException) {
+      return this.fromHttpException(exception, request);
+    }
+    if (exception instanceof SyntaxError) {
+      return { error: ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.'), headers: {} };
+    }
+    const dbCode = databaseCode(exception);
+    if (dbCode === 'P2002' || dbCode === '23505') {
+      return { error: ScimError.conflict('A resource with the same unique attribute already exists.'), headers: {} };
+    }
+    if (dbCode === 'P2025') {
+      return { error: ScimError.notFound('The resource does not exist.'), headers: {} };
+    }
+    if (dbCode && CONNECTION_CODES.has(dbCode)) {
+      return {
+        error: new ScimError(503, `The database is unavailable; try again later (request id ${request.id}).`),
+        headers: { 'retry-after': '5' },
+      };
+    }
+    return {
+      error: new ScimError(500, `An unexpected error occurred (request id ${request.id}).`),
+      headers: {},
+    };
+  }
+
+  private fromHttpException(
+    exception: HttpException,
+    request: FastifyRequest,
+  ): { error: ScimError; headers: Record<string, string> } {
+    const status = exception.getStatus();
+    if (status === 404 && request.is404) {
+      return this.routeNotFound(request);
+    }
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'object' && response !== null && 'message' in response
+        ? (response as { message: unknown }).message
+        : exception.message;
+    const detail = Array.isArray(message) ? message.join('; ') : String(message);
+    return { error: new ScimError(status, detail, status === 400 ? 'invalidValue' : undefined), headers: {} };
+  }
+
+  /** 405 with Allow when the path exists under other methods, 404 otherwise. */
+  private routeNotFound(request: FastifyRequest): { error: ScimError; headers: Record<string, string> } {
+    const allowed = this.routes.allowedMethods(request.url);
+    if (allowed.length && !allowed.includes(request.method.toUpperCase())) {
+      return {
+        error: new ScimError(405, `${request.method} is not supported on this endpoint; use ${allowed.join(', ')}.`),
+        headers: { allow: allowed.join(', ') },
+      };
+    }
+    return { error: ScimError.notFound(`No endpoint at ${request.method} ${request.url.split('?')[0]}.`), headers: {} };
+  }
+}
+
+function fromFastify(code: string, status: number, request: FastifyRequest): ScimError {
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ScimError(413, 'The request body is larger than this endpoint accepts.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ScimError(415, `Content-Type ${String(request.headers['content-type'])} is not supported here.`);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return ScimError.badRequest('invalidSyntax', 'The Content-Length header does not match the body.');
+    default:
+      return new ScimError(status >= 400 && status < 600 ? status : 400, 'The request could not be processed.');
+  }
+}
+
+/** Prisma and driver errors nest their codes differently; find the first meaningful one. */
+function databaseCode(exception: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = exception;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const e = current as ErrorWithCode;
+    const meta = e.meta ?? {};
+    const adapterError = meta.driverAdapterError as { cause?: { originalCode?: string; kind?: string } } | undefined;
+    const kind = adapterError?.cause?.kind;
+    if (kind === 'UniqueConstraintViolation') {
+      return '23505';
+    }
+    if (kind === 'DatabaseNotReachable' || kind === 'ConnectionClosed' || kind === 'SocketTimeout') {
+      return 'P1001';
+    }
+    if (typeof adapterError?.cause?.originalCode === 'string') {
+      return adapterError.cause.originalCode;
+    }
+    if (typeof e.code === 'string' && (/^P\d{4}$/.test(e.code) || /^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith('E'))) {
+      if (e.code !== 'P2010') {
+        return e.code;
+      }
+    }
+    if (typeof e.message === 'string' && /PGlite is closed|Connection terminated|connect ECONNREFUSED/i.test(e.message)) {
+      return 'P1001';
+    }
+    current = e.cause;
+  }
+  return undefined;
+}
+
+function describe(exception: unknown): Record<string, unknown> {
+  if (exception instanceof Error) {
+    return { type: exception.name, message: exception.message, stack: exception.stack };
+  }
+  return { value: String(exception) };
+}

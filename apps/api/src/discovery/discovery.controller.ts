@@ -1,0 +1,67 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ResourceTypeResource, SchemaResource, ScimError, ServiceProviderConfigResource } from '@roster/scim';
+import { Discovery } from '../auth/decorators';
+import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { DiscoveryService, ListResponse } from './discovery.service';
+import { RESOURCE_TYPES_EXAMPLE, SCHEMAS_EXAMPLE, SPC_EXAMPLE } from './discovery.examples';
+
+@ApiTags('Discovery')
+@Discovery()
+@ScimEndpoint()
+@Controller()
+export class DiscoveryController {
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'API root: the ServiceProviderConfig.' })
+  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', schema: { example: SPC_EXAMPLE } })
+  root(): ServiceProviderConfigResource {
+    return this.discovery.serviceProviderConfig();
+  }
+
+  @Get('v2/ServiceProviderConfig')
+  @ApiOperation({ summary: 'What this server implements (RFC 7643 §5).' })
+  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', schema: { example: SPC_EXAMPLE } })
+  serviceProviderConfig(@Query('filter') filter?: string): ServiceProviderConfigResource {
+    refuseFilter(filter);
+    return this.discovery.serviceProviderConfig();
+  }
+
+  @Get('v2/ResourceTypes')
+  @ApiOperation({ summary: 'The resource types: User, then Group (RFC 7643 §6).' })
+  @ApiOkResponse({ schema: { example: RESOURCE_TYPES_EXAMPLE } })
+  resourceTypes(@Query('filter') filter?: string): ListResponse {
+    refuseFilter(filter);
+    return this.discovery.resourceTypes();
+  }
+
+  @Get('v2/ResourceTypes/:id')
+  @ApiParam({ name: 'id', example: 'User' })
+  @ApiOperation({ summary: 'One resource type.' })
+  resourceType(@Param('id') id: string): ResourceTypeResource {
+    return this.discovery.resourceType(id);
+  }
+
+  @Get('v2/Schemas')
+  @ApiOperation({ summary: 'Every schema: User, Group, EnterpriseUser and Roster extensions (RFC 7643 §7).' })
+  @ApiOkResponse({ schema: { example: SCHEMAS_EXAMPLE } })
+  schemas(@Query('filter') filter?: string): ListResponse {
+    refuseFilter(filter);
+    return this.discovery.schemas();
+  }
+
+  @Get('v2/Schemas/:id')
+  @ApiParam({ name: 'id', example: 'urn:ietf:params:scim:schemas:core:2.0:User' })
+  @ApiOperation({ summary: 'One schema by its URN.' })
+  schema(@Param('id') id: string): SchemaResource {
+    return this.discovery.schema(id);
+  }
+}
+
+/** RFC 7644 §4: a filter on discovery endpoints gets 403, so no client believes it was applied. */
+function refuseFilter(filter: string | undefined): void {
+  if (filter !== undefined) {
+    throw new ScimError(403, 'Discovery endpoints do not support filtering (RFC 7644 §4).');
+  }
+}

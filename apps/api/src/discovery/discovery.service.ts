@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  buildServiceProviderConfig,
+  ResourceTypeResource,
+  SchemaRegistry,
+  SchemaResource,
+  ScimError,
+  ServiceProviderConfigResource,
+} from '@roster/scim';
+import { APP_CONFIG, AppConfig } from '../config';
+import { serviceFeatures } from '../features';
+
+export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+export interface ListResponse {
+  schemas: string[];
+  totalResults: number;
+  itemsPerPage: number;
+  startIndex: number;
+  Resources: object[];
+}
+
+export function listResponse(resources: object[]): ListResponse {
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: resources.length,
+    itemsPerPage: resources.length,
+    startIndex: 1,
+    Resources: resources,
+  };
+}
+
+/** Discovery documents are fixed for the life of the process, so they are rendered once. */
+@Injectable()
+export class DiscoveryService {
+  private readonly baseUrl: string;
+  private readonly spc: ServiceProviderConfigResource;
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.baseUrl = `${config.publicUrl}/v2`;
+    this.spc = buildServiceProviderConfig(serviceFeatures(config), this.baseUrl);
+  }
+
+  serviceProviderConfig(): ServiceProviderConfigResource {
+    return this.spc;
+  }
+
+  resourceTypes(): ListResponse {
+    return listResponse(this.registry.resourceTypes().map((type) => this.resourceType(type.id)));
+  }
+
+  resourceType(id: string): ResourceTypeResource {
+    const type = this.registry.resourceTypes().find((t) => t.id.toLowerCase() === id.toLowerCase());
+    if (!type) {
+      throw ScimError.notFound(`No resource type "${id}"; this server has User and Group.`);
+    }
+    return this.registry.resourceTypeResource(type.id, this.baseUrl);
+  }
+
+  schemas(): ListResponse {
+    return listResponse(this.registry.schemas().map((schema) => this.schema(schema.id)));
+  }
+
+  schema(id: string): SchemaResource {
+    const schema = this.registry.schema(id);
+    if (!schema) {
+      throw ScimError.notFound(`No schema "${id}".`);
+    }
+    return this.registry.schemaResource(schema.id, this.baseUrl);
+  }
+}

@@ -1,0 +1,39 @@
+import { ServiceProviderFeatures } from '@roster/scim';
+import { AppConfig } from './config';
+
+/**
+ * What this build of Roster implements. ServiceProviderConfig is rendered from this object,
+ * and a contract test checks each flag against the server's behaviour, so flip a flag only in
+ * the commit that makes it true.
+ */
+export function serviceFeatures(config: AppConfig): ServiceProviderFeatures {
+  return {
+    patch: false,
+    bulk: { supported: false, maxOperations: config.bulk.maxOperations, maxPayloadSize: config.bulk.maxPayloadSize },
+    filter: { supported: false, maxResults: config.filter.maxResults },
+    changePassword: false,
+    sort: false,
+    etag: false,
+    pagination: {
+      cursor: false,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: config.defaultPageSize,
+      maxPageSize: config.filter.maxResults,
+      cursorTimeout: 3600,
+    },
+    authenticationSchemes: [
+      {
+        type: 'oauthbearertoken',
+        name: 'OAuth Bearer Token',
+        description:
+          'Authentication with a bearer token in the Authorization header: an API token created by an ' +
+          'administrator (what Entra ID and Okta call the secret token) or the admin token.',
+        specUri: 'https://www.rfc-editor.org/info/rfc6750',
+        documentationUri: `${config.publicUrl}/docs`,
+        primary: true,
+      },
+    ],
+    documentationUri: `${config.publicUrl}/docs`,
+  };
+}

@@ -1,0 +1,408 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  compileMemberCondition,
+  GroupRecord,
+  GroupsRepository,
+  GroupWrite,
+  isUniqueViolation,
+  MemberKey,
+  MemberRow,
+  MemberType,
+  Prisma,
+  PrismaService,
+  SqlParams,
+} from '@roster/db';
+import {
+  applyPatch,
+  checkImmutable,
+  compileProjection,
+  GROUP_SCHEMA,
+  isPlainObject,
+  matchesElement,
+  MemberOp,
+  MemberRef,
+  normalizeInput,
+  parsePatchRequest,
+  Projection,
+  ROSTER_GROUP_SCHEMA,
+  SchemaRegistry,
+  ScimError,
+} from '@roster/scim';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { assertIfMatch, isResourceId } from '../common/etag';
+import { ListRequest, Projected } from '../common/list-query';
+import { fetchPage, LIST_RESPONSE_SCHEMA } from '../common/paging';
+import { APP_CONFIG, AppConfig } from '../config';
+import { ListResult, TX_OPTIONS } from '../users/users.service';
+
+export interface GroupResult {
+  /** The group without its members; `members` says how to add them. */
+  resource: Record<string, unknown>;
+  version: number;
+  location: string;
+  /** Members are read only when the projection asks for them. */
+  members?: 'inline' | 'stream';
+}
+
+/** Members are streamed from the database in pages of this size. */
+const MEMBER_PAGE = 5000;
+/** Members named in one request; larger sets belong in several PATCH requests or Bulk. */
+const MAX_MEMBERS_PER_REQUEST = 10_000;
+
+/**
+ * SCIM semantics for groups. Members live in their own table and change only by deltas; a group
+ * row is locked for the length of a change, and its version moves with every member change.
+ */
+@Injectable()
+export class GroupsService {
+  private readonly baseUrl: string;
+
+  constructor(
+    private readonly groups: GroupsRepository,
+    private readonly prisma: PrismaService,
+    private readonly registry: SchemaRegistry,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.baseUrl = `${config.publicUrl}/v2`;
+  }
+
+  location(id: string): string {
+    return `${this.baseUrl}/Groups/${id}`;
+  }
+
+  async get(id: string, projected: Projected = {}): Promise<GroupResult> {
+    const record = isResourceId(id) ? await this.groups.findById(id) : undefined;
+    if (!record) {
+      throw ScimError.notFound(`Group ${id} not found.`);
+    }
+    return this.result(record, projected);
+  }
+
+  /**
+   * The group as a stream of JSON: the resource, then its members read page by page, so that a
+   * group of 100,000 members never sits in memory as a whole.
+   */
+  stream(result: GroupResult, projected: Projected): Readable {
+    const projection = this.projection(projected);
+    const head = JSON.stringify(result.resource);
+    const groupId = String(result.resource.id);
+    const groups = this.groups;
+    const render = (rows: MemberRow[]): Record<string, unknown>[] => this.projectMembers(projection, groupId, rows);
+    async function* body(): AsyncGenerator<string> {
+      let after: string | undefined;
+      let first = true;
+      for (;;) {
+        const rows = await groups.memberPage(groupId, after, MEMBER_PAGE);
+        if (first && rows.length === 0) {
+          yield head;
+          return;
+        }
+        const members = render(rows);
+        const json = members.map((m) => JSON.stringify(m)).join(',');
+        if (first) {
+          yield `${head.slice(0, -1)},"members":[${json}`;
+          first = false;
+        } else if (json) {
+          yield `,${json}`;
+        }
+        if (rows.length < MEMBER_PAGE) {
+          yield ']}';
+          return;
+        }
+        after = rows[rows.length - 1].memberId;
+      }
+    }
+    return Readable.from(body());
+  }
+
+  async create(body: unknown, projected: Projected = {}): Promise<GroupResult> {
+    const { write, members } = this.input(body, 'create');
+    const record = await this.uniquely(write.displayName, () =>
+      this.prisma.client.$transaction(async (tx) => {
+        const id = randomUUID();
+        const now = new Date();
+        const created = await this.groups.insert(tx, id, write, now);
+        if (members) {
+          await this.groups.addMembers(tx, id, await this.resolveMembers(tx, id, members), now);
+        }
+        return created;
+      }, TX_OPTIONS),
+    );
+    return this.result(record, projected);
+  }
+
+  async replace(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
+    const { write, members } = this.input(body, 'replace');
+    const record = await this.mutate(id, ifMatch, write.displayName, async (tx, current) => {
+      checkImmutable(this.registry, 'Group', current.doc, write.doc);
+      const now = new Date();
+      const updated = await this.groups.update(tx, current, write, now);
+      // PUT replaces the member set too, applied as a diff against what is stored.
+      await this.groups.replaceMembers(tx, id, members ? await this.resolveMembers(tx, id, members) : [], now);
+      return updated;
+    });
+    return this.result(record, projected);
+  }
+
+  async patch(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
+    const operations = parsePatchRequest(body);
+    let displayName = '';
+    const record = await this.mutate(id, ifMatch, () => displayName, async (tx, current) => {
+      const result = applyPatch(this.registry, 'Group', current.doc, operations);
+      const now = new Date();
+      let record = current;
+      if (!sameJson(result.doc, current.doc)) {
+        const { write } = this.input(result.doc, 'replace');
+        displayName = write.displayName;
+        checkImmutable(this.registry, 'Group', current.doc, write.doc);
+        record = await this.groups.update(tx, current, write, now);
+      }
+      let memberChanges = 0;
+      for (const op of result.memberOps) {
+        memberChanges += await this.applyMemberOp(tx, id, op, now);
+      }
+      if (memberChanges > 0 && record === current) {
+        record = await this.groups.touch(tx, current, now);
+      }
+      return record;
+    });
+    return this.result(record, projected);
+  }
+
+  async delete(id: string, ifMatch: string | undefined): Promise<void> {
+    if (!isResourceId(id)) {
+      throw ScimError.notFound(`Group ${id} not found.`);
+    }
+    await this.prisma.client.$transaction(async (tx) => {
+      const current = await this.groups.findByIdForUpdate(tx, id);
+      if (!current) {
+        throw ScimError.notFound(`Group ${id} not found.`);
+      }
+      assertIfMatch(ifMatch, current.version);
+      await this.groups.delete(tx, id);
+    }, TX_OPTIONS);
+  }
+
+  async list(request: ListRequest): Promise<ListResult> {
+    const page = await fetchPage(request, this.groups, {
+      registry: this.registry,
+      resourceType: 'Group',
+      baseUrl: this.baseUrl,
+      cursorTimeoutSeconds: 3600,
+    });
+    const projection = this.projection(request);
+    const members = projection.wants('members') ? await this.groups.membersOf(page.rows.map((r) => r.id)) : [];
+    const byGroup = new Map<string, MemberRow[]>();
+    for (const row of members) {
+      byGroup.set(row.groupId, [...(byGroup.get(row.groupId) ?? []), row]);
+    }
+    const resources = page.rows.map((record) => {
+      const resource = projection.apply(this.represent(record));
+      const rows = byGroup.get(record.id);
+      return rows?.length ? withMembers(resource, this.projectMembers(projection, record.id, rows)) : resource;
+    });
+    return {
+      schemas: [LIST_RESPONSE_SCHEMA],
+      totalResults: page.totalResults,
+      itemsPerPage: resources.length,
+      ...(page.startIndex !== undefined ? { startIndex: page.startIndex } : {}),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      ...(page.previousCursor ? { previousCursor: page.previousCursor } : {}),
+      Resources: resources,
+    };
+  }
+
+  private async applyMemberOp(tx: Prisma.TransactionClient, groupId: string, op: MemberOp, now: Date): Promise<number> {
+    switch (op.kind) {
+      case 'add':
+        return this.groups.addMembers(tx, groupId, await this.resolveMembers(tx, groupId, op.values), now);
+      case 'replace':
+        return this.groups.replaceMembers(tx, groupId, await this.resolveMembers(tx, groupId, op.values), now);
+      case 'remove':
+        // Removing a member that is not there is not an error; ids that are not UUIDs name nobody.
+        return this.groups.removeMembers(tx, groupId, op.values.filter(isResourceId).map((v) => v.toLowerCase()));
+      case 'removeAll':
+        return this.groups.removeAllMembers(tx, groupId);
+      case 'removeWhere': {
+        const params = new SqlParams();
+        const condition = compileMemberCondition(op.filter, {
+          registry: this.registry,
+          resourceType: 'Group',
+          params,
+          baseUrl: this.baseUrl,
+        });
+        return this.groups.removeMembersWhere(tx, groupId, condition, params.values);
+      }
+    }
+  }
+
+  /** Checks that every member names an existing user or group, of the stated type, without a cycle. */
+  private async resolveMembers(tx: Prisma.TransactionClient, groupId: string, refs: MemberRef[]): Promise<MemberKey[]> {
+    if (refs.length > MAX_MEMBERS_PER_REQUEST) {
+      throw ScimError.badRequest(
+        'invalidValue',
+        `A request may name at most ${MAX_MEMBERS_PER_REQUEST} members; send larger sets in several requests.`,
+      );
+    }
+    const unique = new Map<string, MemberRef>();
+    for (const ref of refs) {
+      if (!isResourceId(ref.value)) {
+        throw ScimError.badRequest('invalidValue', `Member "${ref.value}" names no user or group.`);
+      }
+      unique.set(ref.value.toLowerCase(), ref);
+    }
+    const types = await this.groups.classify([...unique.keys()], tx);
+    const members: MemberKey[] = [];
+    for (const [id, ref] of unique) {
+      const type = types.get(id);
+      if (!type) {
+        throw ScimError.badRequest('invalidValue', `Member "${ref.value}" names no user or group.`);
+      }
+      if (ref.type && ref.type !== type) {
+        throw ScimError.badRequest('invalidValue', `Member "${ref.value}" is a ${type}, not a ${ref.type}.`);
+      }
+      members.push({ id, type });
+    }
+    const childGroups = members.filter((m) => m.type === 'Group').map((m) => m.id);
+    if (childGroups.length) {
+      await this.groups.lockGroupGraph(tx);
+      const cycle = await this.groups.wouldCycle(tx, groupId, childGroups);
+      if (cycle) {
+        throw ScimError.badRequest(
+          'invalidValue',
+          cycle === groupId
+            ? 'A group cannot be a member of itself.'
+            : `Adding group ${cycle} would make a cycle: it already contains this group.`,
+        );
+      }
+    }
+    return members;
+  }
+
+  private input(body: unknown, mode: 'create' | 'replace'): { write: GroupWrite; members?: MemberRef[] } {
+    const input = normalizeInput(this.registry, 'Group', body, mode);
+    const { members, ...doc } = input.doc;
+    const displayName = doc.displayName;
+    if (typeof displayName !== 'string' || displayName === '') {
+      throw ScimError.badRequest('invalidValue', 'Attribute "displayName" is required.');
+    }
+    return {
+      write: { displayName, externalId: typeof doc.externalId === 'string' ? doc.externalId : null, doc },
+      ...(Array.isArray(members) ? { members: members.filter(isPlainObject).map(toMemberRef) } : {}),
+    };
+  }
+
+  private async mutate(
+    id: string,
+    ifMatch: string | undefined,
+    displayName: string | (() => string),
+    change: (tx: Prisma.TransactionClient, current: GroupRecord) => Promise<GroupRecord>,
+  ): Promise<GroupRecord> {
+    if (!isResourceId(id)) {
+      throw ScimError.notFound(`Group ${id} not found.`);
+    }
+    return this.uniquely(displayName, () =>
+      this.prisma.client.$transaction(async (tx) => {
+        const current = await this.groups.findByIdForUpdate(tx, id);
+        if (!current) {
+          throw ScimError.notFound(`Group ${id} not found.`);
+        }
+        assertIfMatch(ifMatch, current.version);
+        return change(tx, current);
+      }, TX_OPTIONS),
+    );
+  }
+
+  private async uniquely<T>(displayName: string | (() => string), run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        const name = typeof displayName === 'function' ? displayName() : displayName;
+        throw ScimError.conflict(`A group named "${name}" already exists (displayName is unique, case-insensitively).`);
+      }
+      throw error;
+    }
+  }
+
+  private projection(projected: Projected): Projection {
+    return compileProjection(this.registry, 'Group', {
+      ...projected,
+      matchElement: (filter, element) => matchesElement(filter, element),
+    });
+  }
+
+  private projectMembers(projection: Projection, groupId: string, rows: MemberRow[]): Record<string, unknown>[] {
+    const members = rows.map((row) => ({
+      value: row.memberId,
+      $ref: `${this.baseUrl}/${row.type === 'User' ? 'Users' : 'Groups'}/${row.memberId}`,
+      ...(row.display !== null ? { display: row.display } : {}),
+      type: row.type,
+    }));
+    const projected = projection.apply({ schemas: [GROUP_SCHEMA], id: groupId, members });
+    return Array.isArray(projected.members) ? (projected.members as Record<string, unknown>[]) : [];
+  }
+
+  private async result(record: GroupRecord, projected: Projected): Promise<GroupResult> {
+    const projection = this.projection(projected);
+    const resource = projection.apply(this.represent(record));
+    const wantsMembers = projection.wants('members');
+    return {
+      resource,
+      version: record.version,
+      location: this.location(record.id),
+      ...(wantsMembers ? { members: 'stream' as const } : {}),
+    };
+  }
+
+  /** The group without members (they are added by the caller, inline or streamed). */
+  private represent(record: GroupRecord): Record<string, unknown> {
+    const { externalId, ...doc } = record.doc;
+    const extension = record.hasLogo ? { [ROSTER_GROUP_SCHEMA]: { logo: `${this.location(record.id)}/Logo` } } : {};
+    return {
+      schemas: [GROUP_SCHEMA, ...(record.hasLogo ? [ROSTER_GROUP_SCHEMA] : [])],
+      id: record.id,
+      ...(externalId !== undefined ? { externalId } : {}),
+      ...doc,
+      ...extension,
+      meta: {
+        resourceType: 'Group',
+        created: record.created.toISOString(),
+        lastModified: record.lastModified.toISOString(),
+        location: this.location(record.id),
+        version: `W/"${record.version}"`,
+      },
+    };
+  }
+
+  /** Members of a group as a plain array (for MCP and Bulk responses that are small by construction). */
+  async members(groupId: string, projected: Projected = {}): Promise<Record<string, unknown>[]> {
+    const rows = await this.groups.membersOf([groupId]);
+    return this.projectMembers(this.projection(projected), groupId, rows);
+  }
+}
+
+function withMembers(resource: Record<string, unknown>, members: Record<string, unknown>[]): Record<string, unknown> {
+  return members.length ? { ...resource, members } : resource;
+}
+
+function toMemberRef(member: Record<string, unknown>): MemberRef {
+  const type = typeof member.type === 'string' ? canonicalType(member.type) : undefined;
+  return { value: String(member.value ?? ''), ...(type ? { type } : {}) };
+}
+
+function canonicalType(type: string): MemberType {
+  const lower = type.toLowerCase();
+  if (lower === 'user') {
+    return 'User';
+  }
+  if (lower === 'group') {
+    return 'Group';
+  }
+  throw ScimError.badRequest('invalidValue', `Member type must be "User" or "Group", not "${type}".`);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

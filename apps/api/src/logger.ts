@@ -1,0 +1,83 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger } from 'pino';
+
+const SENSITIVE_QUERY = /([?&](?:access_token|token|assertion|client_secret|code|password)=)[^&]*/gi;
+
+/** Removes credential-like query parameters before a URL is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(SENSITIVE_QUERY, '$1[REDACTED]');
+}
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'roster' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // Credentials never reach the log, whatever a caller passes in.
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+        '*.password',
+        '*.client_secret',
+        '*.assertion',
+        '*.token',
+        '*.access_token',
+      ],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      req: (req: { id?: string; method?: string; url?: string; headers?: Record<string, unknown>; ip?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url ? redactUrl(req.url) : undefined,
+        userAgent: req.headers?.['user-agent'],
+        remoteAddress: req.ip,
+      }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+/** Nest's per-module and per-route start-up lines: useful when debugging, noise otherwise. */
+const STARTUP_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory']);
+
+/** Nest's own log lines go through the same pino instance as the request logs. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+    // Nest passes the context name last; an object first argument is structured data.
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    if (level === 'info' && context && STARTUP_CHATTER.has(context)) {
+      level = 'debug';
+    }
+    if (typeof message === 'object' && message !== null) {
+      const text = typeof rest[0] === 'string' ? rest[0] : undefined;
+      this.logger[level]({ context, ...(message as Record<string, unknown>) }, text);
+      return;
+    }
+    const stack = level === 'error' && typeof rest[0] === 'string' ? rest[0] : undefined;
+    this.logger[level]({ context, ...(stack ? { stack } : {}) }, String(message));
+  }
+}

@@ -1,0 +1,287 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
+import {
+  applyPatch,
+  checkImmutable,
+  compileProjection,
+  ENTERPRISE_USER_SCHEMA,
+  isPlainObject,
+  matchesElement,
+  normalizeInput,
+  parsePatchRequest,
+  Projection,
+  SchemaRegistry,
+  ScimError,
+  USER_SCHEMA,
+} from '@roster/scim';
+import { randomUUID } from 'node:crypto';
+import { assertIfMatch, isResourceId } from '../common/etag';
+import { ListRequest, Projected } from '../common/list-query';
+import { fetchPage, LIST_RESPONSE_SCHEMA } from '../common/paging';
+import { hashPassword } from '../common/password';
+import { APP_CONFIG, AppConfig } from '../config';
+
+export interface UserResult {
+  resource: Record<string, unknown>;
+  version: number;
+  location: string;
+}
+
+export interface ListResult {
+  schemas: string[];
+  totalResults: number;
+  itemsPerPage: number;
+  startIndex?: number;
+  nextCursor?: string;
+  previousCursor?: string;
+  Resources: Record<string, unknown>[];
+}
+
+/** Interactive transactions wait for a connection and run for at most this long. */
+export const TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
+
+/**
+ * SCIM semantics for users: validation against the schema registry, PATCH, preconditions,
+ * uniqueness, passwords and projection. REST, Bulk and MCP all call this service.
+ */
+@Injectable()
+export class UsersService {
+  private readonly baseUrl: string;
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly prisma: PrismaService,
+    private readonly registry: SchemaRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.baseUrl = `${config.publicUrl}/v2`;
+  }
+
+  location(id: string): string {
+    return `${this.baseUrl}/Users/${id}`;
+  }
+
+  async get(id: string, projected: Projected = {}): Promise<UserResult> {
+    const record = isResourceId(id) ? await this.users.findById(id) : undefined;
+    if (!record) {
+      throw ScimError.notFound(`User ${id} not found.`);
+    }
+    return this.result(record, projected);
+  }
+
+  async create(body: unknown, projected: Projected = {}): Promise<UserResult> {
+    const input = normalizeInput(this.registry, 'User', body, 'create');
+    // RFC 7643 gives `active` no default; an account nobody deactivated is active.
+    const doc = { ...input.doc, active: input.doc.active ?? true };
+    const write = await this.toWrite(doc, input.password === undefined ? null : await hashPassword(input.password));
+    const record = await this.uniquely(write, () =>
+      this.prisma.client.$transaction((tx) => this.users.insert(tx, randomUUID(), write, new Date()), TX_OPTIONS),
+    );
+    return this.result(record, projected);
+  }
+
+  async replace(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<UserResult> {
+    const input = normalizeInput(this.registry, 'User', body, 'replace');
+    const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
+    const record = await this.mutate(id, ifMatch, async (current) => {
+      checkImmutable(this.registry, 'User', current.doc, input.doc);
+      return this.toWrite(input.doc, passwordHash === undefined ? current.passwordHash : passwordHash);
+    });
+    return this.result(record, projected);
+  }
+
+  async patch(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<UserResult> {
+    const operations = parsePatchRequest(body);
+    const record = await this.mutate(id, ifMatch, async (current) => {
+      const result = applyPatch(this.registry, 'User', current.doc, operations);
+      if (!result.changed) {
+        return undefined;
+      }
+      // The patched document goes through the same validation as a PUT body.
+      const input = normalizeInput(this.registry, 'User', result.doc, 'replace');
+      checkImmutable(this.registry, 'User', current.doc, input.doc);
+      let passwordHash = current.passwordHash;
+      if (result.password === null) {
+        passwordHash = null;
+      } else if (typeof result.password === 'string') {
+        passwordHash = await hashPassword(result.password);
+      }
+      return this.toWrite(input.doc, passwordHash);
+    });
+    return this.result(record, projected);
+  }
+
+  async delete(id: string, ifMatch: string | undefined): Promise<void> {
+    if (!isResourceId(id)) {
+      throw ScimError.notFound(`User ${id} not found.`);
+    }
+    await this.prisma.client.$transaction(async (tx) => {
+      const current = await this.users.findByIdForUpdate(tx, id);
+      if (!current) {
+        throw ScimError.notFound(`User ${id} not found.`);
+      }
+      assertIfMatch(ifMatch, current.version);
+      await this.users.delete(tx, id);
+    }, TX_OPTIONS);
+  }
+
+  async list(request: ListRequest): Promise<ListResult> {
+    const page = await fetchPage(request, this.users, {
+      registry: this.registry,
+      resourceType: 'User',
+      baseUrl: this.baseUrl,
+      cursorTimeoutSeconds: 3600,
+    });
+    const projection = this.projection(request);
+    const resources = await this.render(page.rows, projection);
+    return {
+      schemas: [LIST_RESPONSE_SCHEMA],
+      totalResults: page.totalResults,
+      itemsPerPage: resources.length,
+      ...(page.startIndex !== undefined ? { startIndex: page.startIndex } : {}),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      ...(page.previousCursor ? { previousCursor: page.previousCursor } : {}),
+      Resources: resources,
+    };
+  }
+
+  /**
+   * Read-modify-write under a row lock: concurrent writers to one user queue up instead of
+   * overwriting each other, and If-Match is checked against the locked version.
+   * `change` returns undefined when nothing is to be written.
+   */
+  private async mutate(
+    id: string,
+    ifMatch: string | undefined,
+    change: (current: UserRecord) => Promise<UserWrite | undefined>,
+  ): Promise<UserRecord> {
+    if (!isResourceId(id)) {
+      throw ScimError.notFound(`User ${id} not found.`);
+    }
+    let write: UserWrite | undefined;
+    return this.uniquely(
+      () => write,
+      () =>
+        this.prisma.client.$transaction(async (tx) => {
+          const current = await this.users.findByIdForUpdate(tx, id);
+          if (!current) {
+            throw ScimError.notFound(`User ${id} not found.`);
+          }
+          assertIfMatch(ifMatch, current.version);
+          write = await change(current);
+          return write ? this.users.update(tx, current, write, new Date()) : current;
+        }, TX_OPTIONS),
+    );
+  }
+
+  /** Turns a unique violation into the 409 a SCIM client expects, naming the value. */
+  private async uniquely<T>(write: UserWrite | (() => UserWrite | undefined), run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        const userName = typeof write === 'function' ? write()?.userName : write.userName;
+        throw ScimError.conflict(`userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`);
+      }
+      throw error;
+    }
+  }
+
+  private async toWrite(doc: Record<string, unknown>, passwordHash: string | null): Promise<UserWrite> {
+    const userName = doc.userName;
+    if (typeof userName !== 'string' || userName === '') {
+      throw ScimError.badRequest('invalidValue', 'Attribute "userName" is required.');
+    }
+    const emails = Array.isArray(doc.emails) ? doc.emails.filter(isPlainObject) : [];
+    return Promise.resolve({
+      userName,
+      externalId: typeof doc.externalId === 'string' ? doc.externalId : null,
+      displayName: typeof doc.displayName === 'string' ? doc.displayName : null,
+      active: doc.active !== false,
+      doc,
+      passwordHash,
+      emails: emails.map((e) => ({
+        value: typeof e.value === 'string' ? e.value : null,
+        type: typeof e.type === 'string' ? e.type : null,
+        primary: e.primary === true,
+      })),
+    });
+  }
+
+  private projection(projected: Projected): Projection {
+    return compileProjection(this.registry, 'User', {
+      ...projected,
+      matchElement: (filter, element) => matchesElement(filter, element),
+    });
+  }
+
+  private async result(record: UserRecord, projected: Projected): Promise<UserResult> {
+    const [resource] = await this.render([record], this.projection(projected));
+    return { resource, version: record.version, location: this.location(record.id) };
+  }
+
+  /** Full SCIM representations of a page of users: groups and manager names in one query each. */
+  private async render(records: UserRecord[], projection: Projection): Promise<Record<string, unknown>[]> {
+    const wantsGroups = projection.wants('groups');
+    const memberships = wantsGroups ? await this.users.memberships(records.map((r) => r.id)) : [];
+    const managerIds = records
+      .map((r) => managerOf(r.doc))
+      .filter((id): id is string => typeof id === 'string' && isResourceId(id));
+    const managerNames =
+      managerIds.length && projection.wants(`${ENTERPRISE_USER_SCHEMA}:manager`)
+        ? await this.users.displayNames([...new Set(managerIds)])
+        : new Map<string, string>();
+    return records.map((record) => {
+      const groups = memberships
+        .filter((m) => m.userId === record.id)
+        .map((m) => ({
+          value: m.groupId,
+          $ref: `${this.baseUrl}/Groups/${m.groupId}`,
+          display: m.displayName,
+          type: m.direct ? 'direct' : 'indirect',
+        }));
+      return projection.apply(this.represent(record, groups, managerNames));
+    });
+  }
+
+  private represent(
+    record: UserRecord,
+    groups: Record<string, unknown>[],
+    managerNames: Map<string, string>,
+  ): Record<string, unknown> {
+    const { externalId, ...doc } = record.doc;
+    const schemas = [USER_SCHEMA, ...this.registry.extensionSchemas('User').map((s) => s.id).filter((id) => isPlainObject(doc[id]))];
+    const enterprise = doc[ENTERPRISE_USER_SCHEMA];
+    if (isPlainObject(enterprise) && isPlainObject(enterprise.manager) && typeof enterprise.manager.value === 'string') {
+      const managerId = enterprise.manager.value;
+      const name = managerNames.get(managerId);
+      doc[ENTERPRISE_USER_SCHEMA] = {
+        ...enterprise,
+        manager: {
+          value: managerId,
+          ...(isResourceId(managerId) ? { $ref: this.location(managerId) } : {}),
+          ...(name ? { displayName: name } : {}),
+        },
+      };
+    }
+    return {
+      schemas,
+      id: record.id,
+      ...(externalId !== undefined ? { externalId } : {}),
+      ...doc,
+      ...(groups.length ? { groups } : {}),
+      meta: {
+        resourceType: 'User',
+        created: record.created.toISOString(),
+        lastModified: record.lastModified.toISOString(),
+        location: this.location(record.id),
+        version: `W/"${record.version}"`,
+      },
+    };
+  }
+}
+
+function managerOf(doc: Record<string, unknown>): unknown {
+  const enterprise = doc[ENTERPRISE_USER_SCHEMA];
+  return isPlainObject(enterprise) && isPlainObject(enterprise.manager) ? enterprise.manager.value : undefined;
+}

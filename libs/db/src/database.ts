@@ -1,0 +1,78 @@
+import { PGlite } from '@electric-sql/pglite';
+import { citext } from '@electric-sql/pglite/contrib/citext';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/prisma/client';
+import { migrate, MigrationResult } from './migrator';
+import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
+
+export interface DatabaseOptions {
+  /** unset: embedded PGlite under dataDir; `memory://`: in-memory PGlite; `postgres(ql)://`: PostgreSQL. */
+  url?: string;
+  dataDir: string;
+  poolSize: number;
+}
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** One open database: the Prisma client plus what is needed to migrate and to close it. */
+export interface DatabaseHandle {
+  kind: DatabaseKind;
+  /** A human description without credentials, for logs. */
+  description: string;
+  prisma: PrismaClient;
+  migrate(): Promise<MigrationResult>;
+  close(): Promise<void>;
+}
+
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.hostname}${parsed.port ? ':' + parsed.port : ''}${parsed.pathname}`;
+  } catch {
+    return 'an unparseable database URL';
+  }
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const url = options.url?.trim();
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    const adapter = new PrismaPg({ connectionString: url, max: options.poolSize });
+    const prisma = new PrismaClient({ adapter });
+    return {
+      kind: 'postgres',
+      description: `PostgreSQL at ${describeUrl(url)}`,
+      prisma,
+      migrate: async () => {
+        const runner: SqlRunner = await pgRunner(url);
+        try {
+          return await migrate(runner);
+        } finally {
+          await runner.close();
+        }
+      },
+      close: () => prisma.$disconnect(),
+    };
+  }
+  const inMemory = url === 'memory://' || url === 'memory';
+  const dir = inMemory ? 'memory://' : resolve(options.dataDir);
+  if (!inMemory) {
+    mkdirSync(dir, { recursive: true });
+  }
+  const pglite = await PGlite.create(dir, { extensions: { citext } });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    kind: 'pglite',
+    description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dir}`,
+    prisma,
+    migrate: () => migrate(pgliteRunner(pglite)),
+    close: async () => {
+      await prisma.$disconnect();
+      if (!pglite.closed) {
+        await pglite.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,250 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+import { ListQuery } from './users.repository';
+
+export interface GroupRecord {
+  id: string;
+  displayName: string;
+  externalId: string | null;
+  doc: Record<string, unknown>;
+  version: number;
+  created: Date;
+  lastModified: Date;
+  hasLogo: boolean;
+}
+
+export interface GroupWrite {
+  displayName: string;
+  externalId: string | null;
+  doc: Record<string, unknown>;
+}
+
+export type MemberType = 'User' | 'Group';
+
+export interface MemberRow {
+  groupId: string;
+  memberId: string;
+  type: MemberType;
+  display: string | null;
+}
+
+export interface MemberKey {
+  id: string;
+  type: MemberType;
+}
+
+type Db = PrismaService['client'] | Prisma.TransactionClient;
+
+const SELECT_GROUP = `r.id::text AS id, r.display_name::text AS "displayName", r.external_id AS "externalId", r.doc,
+  r.version, r.created, r.last_modified AS "lastModified",
+  EXISTS (SELECT 1 FROM group_logos gl WHERE gl.group_id = r.id) AS "hasLogo"`;
+
+const SELECT_MEMBER = `m.group_id::text AS "groupId", m.member_id::text AS "memberId", m.member_type AS type,
+  coalesce(u.display_name, u.user_name::text, g.display_name::text) AS display
+  FROM group_members m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN groups g ON g.id = m.child_group_id`;
+
+/**
+ * Groups and their membership rows. Membership only ever changes by deltas (insert what is
+ * missing, delete what is named), never by rewriting a member list, so its cost follows the size
+ * of the change, not the size of the group.
+ */
+@Injectable()
+export class GroupsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async findById(id: string, db: Db = this.prisma.client): Promise<GroupRecord | undefined> {
+    const rows = await db.$queryRawUnsafe<GroupRecord[]>(`SELECT ${SELECT_GROUP} FROM groups r WHERE r.id = $1::uuid`, id);
+    return rows[0];
+  }
+
+  async findByIdForUpdate(db: Prisma.TransactionClient, id: string): Promise<GroupRecord | undefined> {
+    const rows = await db.$queryRawUnsafe<GroupRecord[]>(
+      `SELECT ${SELECT_GROUP} FROM groups r WHERE r.id = $1::uuid FOR UPDATE OF r`,
+      id,
+    );
+    return rows[0];
+  }
+
+  async insert(db: Db, id: string, write: GroupWrite, now: Date): Promise<GroupRecord> {
+    await db.$executeRawUnsafe(
+      `INSERT INTO groups (id, display_name, external_id, doc, version, created, last_modified)
+       VALUES ($1::uuid, $2, $3, $4::jsonb, 1, $5, $5)`,
+      id,
+      write.displayName,
+      write.externalId,
+      JSON.stringify(write.doc),
+      now,
+    );
+    return { id, ...write, version: 1, created: now, lastModified: now, hasLogo: false };
+  }
+
+  async update(db: Prisma.TransactionClient, current: GroupRecord, write: GroupWrite, now: Date): Promise<GroupRecord> {
+    await db.$executeRawUnsafe(
+      `UPDATE groups SET display_name = $2, external_id = $3, doc = $4::jsonb, version = version + 1, last_modified = $5
+       WHERE id = $1::uuid`,
+      current.id,
+      write.displayName,
+      write.externalId,
+      JSON.stringify(write.doc),
+      now,
+    );
+    return { ...current, ...write, version: current.version + 1, lastModified: now };
+  }
+
+  /** A membership change is a change of the group: new version, new lastModified. */
+  async touch(db: Prisma.TransactionClient, current: GroupRecord, now: Date): Promise<GroupRecord> {
+    await db.$executeRawUnsafe(
+      `UPDATE groups SET version = version + 1, last_modified = $2 WHERE id = $1::uuid`,
+      current.id,
+      now,
+    );
+    return { ...current, version: current.version + 1, lastModified: now };
+  }
+
+  async delete(db: Db, id: string): Promise<boolean> {
+    return (await db.$executeRawUnsafe(`DELETE FROM groups WHERE id = $1::uuid`, id)) > 0;
+  }
+
+  async list(query: ListQuery): Promise<(GroupRecord & { sortKey?: unknown })[]> {
+    const params = [...query.params, query.limit, query.offset];
+    const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
+    return this.prisma.client.$queryRawUnsafe<(GroupRecord & { sortKey?: unknown })[]>(
+      `SELECT ${SELECT_GROUP}${sortKey} FROM groups r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
+        `LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      ...params,
+    );
+  }
+
+  async count(where: string, params: unknown[]): Promise<number> {
+    const rows = await this.prisma.client.$queryRawUnsafe<{ n: bigint | number }[]>(
+      `SELECT count(*) AS n FROM groups r WHERE ${where}`,
+      ...params,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async memberCount(groupId: string, db: Db = this.prisma.client): Promise<number> {
+    const rows = await db.$queryRawUnsafe<{ n: bigint | number }[]>(
+      `SELECT count(*) AS n FROM group_members WHERE group_id = $1::uuid`,
+      groupId,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Members of several groups at once (list responses). */
+  async membersOf(groupIds: string[]): Promise<MemberRow[]> {
+    if (!groupIds.length) {
+      return [];
+    }
+    return this.prisma.client.$queryRawUnsafe<MemberRow[]>(
+      `SELECT ${SELECT_MEMBER} WHERE m.group_id = ANY($1::uuid[]) ORDER BY m.group_id, m.member_id`,
+      groupIds,
+    );
+  }
+
+  /** One page of a group's members in member-id order, after `afterId` (keyset, for streaming). */
+  async memberPage(groupId: string, afterId: string | undefined, limit: number): Promise<MemberRow[]> {
+    return this.prisma.client.$queryRawUnsafe<MemberRow[]>(
+      `SELECT ${SELECT_MEMBER} WHERE m.group_id = $1::uuid AND ($2::uuid IS NULL OR m.member_id > $2::uuid)
+       ORDER BY m.member_id LIMIT $3`,
+      groupId,
+      afterId ?? null,
+      limit,
+    );
+  }
+
+  /** Which of `ids` name users and which name groups. */
+  async classify(ids: string[], db: Db = this.prisma.client): Promise<Map<string, MemberType>> {
+    if (!ids.length) {
+      return new Map();
+    }
+    const rows = await db.$queryRawUnsafe<{ id: string; type: MemberType }[]>(
+      `SELECT id::text AS id, 'User' AS type FROM users WHERE id = ANY($1::uuid[])
+       UNION ALL SELECT id::text, 'Group' FROM groups WHERE id = ANY($1::uuid[])`,
+      ids,
+    );
+    return new Map(rows.map((r) => [r.id, r.type]));
+  }
+
+  /** Inserts the memberships that are missing; existing ones stay as they are. */
+  async addMembers(db: Prisma.TransactionClient, groupId: string, members: MemberKey[], now: Date): Promise<number> {
+    if (!members.length) {
+      return 0;
+    }
+    return db.$executeRawUnsafe(
+      `INSERT INTO group_members (group_id, member_id, member_type, user_id, child_group_id, created)
+       SELECT $1::uuid, x.id, x.type,
+              CASE WHEN x.type = 'User' THEN x.id END, CASE WHEN x.type = 'Group' THEN x.id END, $4
+       FROM unnest($2::uuid[], $3::text[]) AS x(id, type)
+       ON CONFLICT (group_id, member_id) DO NOTHING`,
+      groupId,
+      members.map((m) => m.id),
+      members.map((m) => m.type),
+      now,
+    );
+  }
+
+  async removeMembers(db: Prisma.TransactionClient, groupId: string, ids: string[]): Promise<number> {
+    if (!ids.length) {
+      return 0;
+    }
+    return db.$executeRawUnsafe(
+      `DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = ANY($2::uuid[])`,
+      groupId,
+      ids,
+    );
+  }
+
+  async removeAllMembers(db: Prisma.TransactionClient, groupId: string): Promise<number> {
+    return db.$executeRawUnsafe(`DELETE FROM group_members WHERE group_id = $1::uuid`, groupId);
+  }
+
+  /** Makes the member set exactly `members`, as a diff: only what differs is deleted or inserted. */
+  async replaceMembers(db: Prisma.TransactionClient, groupId: string, members: MemberKey[], now: Date): Promise<number> {
+    const removed = await db.$executeRawUnsafe(
+      `DELETE FROM group_members WHERE group_id = $1::uuid AND NOT (member_id = ANY($2::uuid[]))`,
+      groupId,
+      members.map((m) => m.id),
+    );
+    return removed + (await this.addMembers(db, groupId, members, now));
+  }
+
+  /** Deletes the members for which a compiled condition over `e1` (see filter-sql) holds. */
+  async removeMembersWhere(
+    db: Prisma.TransactionClient,
+    groupId: string,
+    exists: string,
+    params: unknown[],
+  ): Promise<number> {
+    const g = `$${params.length + 1}`;
+    return db.$executeRawUnsafe(
+      `DELETE FROM group_members d WHERE d.group_id = ${g}::uuid AND EXISTS (SELECT 1 FROM groups r WHERE r.id = d.group_id AND ${exists})`,
+      ...params,
+      groupId,
+    );
+  }
+
+  /** True when `groupId` is `candidateId` or is (transitively) a member of it: adding the candidate would close a cycle. */
+  async wouldCycle(db: Prisma.TransactionClient, groupId: string, candidateIds: string[]): Promise<string | undefined> {
+    if (!candidateIds.length) {
+      return undefined;
+    }
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      `WITH RECURSIVE below(root, id) AS (
+         SELECT c, c FROM unnest($2::uuid[]) AS c
+         UNION SELECT below.root, gm.child_group_id FROM group_members gm JOIN below ON gm.group_id = below.id
+           WHERE gm.child_group_id IS NOT NULL
+       )
+       SELECT root::text AS id FROM below WHERE id = $1::uuid LIMIT 1`,
+      groupId,
+      candidateIds,
+    );
+    return rows[0]?.id;
+  }
+
+  /** Serialises changes of the group graph, so two concurrent nestings cannot form a cycle together. */
+  async lockGroupGraph(db: Prisma.TransactionClient): Promise<void> {
+    await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(7240311524)`);
+  }
+}

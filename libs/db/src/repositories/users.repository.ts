@@ -1,0 +1,201 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+
+/** What the users table holds for one user; `doc` is the canonical SCIM document. */
+export interface UserRecord {
+  id: string;
+  userName: string;
+  externalId: string | null;
+  displayName: string | null;
+  active: boolean;
+  doc: Record<string, unknown>;
+  passwordHash: string | null;
+  version: number;
+  created: Date;
+  lastModified: Date;
+}
+
+export interface UserEmailRow {
+  value: string | null;
+  type: string | null;
+  primary: boolean;
+}
+
+export interface UserWrite {
+  userName: string;
+  externalId: string | null;
+  displayName: string | null;
+  active: boolean;
+  doc: Record<string, unknown>;
+  passwordHash: string | null;
+  emails: UserEmailRow[];
+}
+
+export interface ListQuery {
+  where: string;
+  params: unknown[];
+  orderBy: string;
+  limit: number;
+  offset: number;
+  /** Extra expression selected as `sort_key`, for cursors. */
+  sortKey?: string;
+}
+
+export interface GroupMembershipRow {
+  userId: string;
+  groupId: string;
+  displayName: string;
+  direct: boolean;
+}
+
+type Db = PrismaService['client'] | Prisma.TransactionClient;
+
+const SELECT_USER = `r.id::text AS id, r.user_name::text AS "userName", r.external_id AS "externalId",
+  r.display_name AS "displayName", r.active, r.doc, r.password_hash AS "passwordHash", r.version,
+  r.created, r.last_modified AS "lastModified"`;
+
+/** The only code that reads or writes users; everything SCIM-specific stays in the service. */
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async findById(id: string, db: Db = this.prisma.client): Promise<UserRecord | undefined> {
+    const rows = await db.$queryRawUnsafe<UserRecord[]>(`SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid`, id);
+    return rows[0];
+  }
+
+  /** Reads and locks the row until the transaction ends, so concurrent writers queue up. */
+  async findByIdForUpdate(db: Prisma.TransactionClient, id: string): Promise<UserRecord | undefined> {
+    const rows = await db.$queryRawUnsafe<UserRecord[]>(
+      `SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid FOR UPDATE`,
+      id,
+    );
+    return rows[0];
+  }
+
+  async findByUserName(userName: string): Promise<UserRecord | undefined> {
+    const rows = await this.prisma.client.$queryRawUnsafe<UserRecord[]>(
+      `SELECT ${SELECT_USER} FROM users r WHERE lower(r.user_name::text) = lower($1)`,
+      userName,
+    );
+    return rows[0];
+  }
+
+  async insert(db: Db, id: string, write: UserWrite, now: Date): Promise<UserRecord> {
+    await db.user.create({
+      data: {
+        id,
+        userName: write.userName,
+        externalId: write.externalId,
+        displayName: write.displayName,
+        active: write.active,
+        doc: write.doc as Prisma.InputJsonObject,
+        passwordHash: write.passwordHash,
+        version: 1,
+        created: now,
+        lastModified: now,
+        emails: { create: write.emails.map((e, position) => ({ ...e, position })) },
+      },
+    });
+    return { id, ...omitEmails(write), version: 1, created: now, lastModified: now };
+  }
+
+  /** Writes a new state of an existing user, bumping its version; the caller holds the row lock. */
+  async update(db: Prisma.TransactionClient, current: UserRecord, write: UserWrite, now: Date): Promise<UserRecord> {
+    const version = current.version + 1;
+    await db.user.update({
+      where: { id: current.id },
+      data: {
+        userName: write.userName,
+        externalId: write.externalId,
+        displayName: write.displayName,
+        active: write.active,
+        doc: write.doc as Prisma.InputJsonObject,
+        passwordHash: write.passwordHash,
+        version,
+        lastModified: now,
+      },
+    });
+    await db.userEmail.deleteMany({ where: { userId: current.id } });
+    if (write.emails.length) {
+      await db.userEmail.createMany({ data: write.emails.map((e, position) => ({ ...e, position, userId: current.id })) });
+    }
+    return { ...current, ...omitEmails(write), version, lastModified: now };
+  }
+
+  async delete(db: Db, id: string): Promise<boolean> {
+    const count = await db.$executeRawUnsafe(`DELETE FROM users WHERE id = $1::uuid`, id);
+    return count > 0;
+  }
+
+  async list(query: ListQuery): Promise<(UserRecord & { sortKey?: unknown })[]> {
+    const params = [...query.params, query.limit, query.offset];
+    const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
+    return this.prisma.client.$queryRawUnsafe<(UserRecord & { sortKey?: unknown })[]>(
+      `SELECT ${SELECT_USER}${sortKey} FROM users r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
+        `LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      ...params,
+    );
+  }
+
+  async count(where: string, params: unknown[]): Promise<number> {
+    const rows = await this.prisma.client.$queryRawUnsafe<{ n: bigint | number }[]>(
+      `SELECT count(*) AS n FROM users r WHERE ${where}`,
+      ...params,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Ids of the given list that exist, for validating references such as group members. */
+  async existingIds(ids: string[], db: Db = this.prisma.client): Promise<Set<string>> {
+    if (!ids.length) {
+      return new Set();
+    }
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT id::text AS id FROM users WHERE id = ANY($1::uuid[])`,
+      ids,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Display names of users, for `manager.displayName` and member `display`. */
+  async displayNames(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) {
+      return new Map();
+    }
+    const rows = await this.prisma.client.$queryRawUnsafe<{ id: string; name: string }[]>(
+      `SELECT id::text AS id, coalesce(display_name, user_name::text) AS name FROM users WHERE id = ANY($1::uuid[])`,
+      ids,
+    );
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  /**
+   * Direct and transitive (nested-group) memberships of a page of users, in one query: the
+   * `groups` attribute of RFC 7643 §4.1.2.
+   */
+  async memberships(userIds: string[]): Promise<GroupMembershipRow[]> {
+    if (!userIds.length) {
+      return [];
+    }
+    return this.prisma.client.$queryRawUnsafe<GroupMembershipRow[]>(
+      `WITH RECURSIVE m(user_id, group_id, direct) AS (
+         SELECT gm.user_id, gm.group_id, true FROM group_members gm WHERE gm.user_id = ANY($1::uuid[])
+         UNION
+         SELECT m.user_id, gm.group_id, false FROM group_members gm JOIN m ON gm.child_group_id = m.group_id
+       )
+       SELECT m.user_id::text AS "userId", m.group_id::text AS "groupId", g.display_name::text AS "displayName",
+              bool_or(m.direct) AS direct
+       FROM m JOIN groups g ON g.id = m.group_id
+       GROUP BY m.user_id, m.group_id, g.display_name
+       ORDER BY g.display_name`,
+      userIds,
+    );
+  }
+}
+
+function omitEmails(write: UserWrite): Omit<UserWrite, 'emails'> {
+  const { emails: _emails, ...rest } = write;
+  return rest;
+}

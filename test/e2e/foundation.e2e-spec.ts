@@ -1,0 +1,213 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { AdminTokenService } from '../../apps/api/src/auth/admin-token.service';
+import { ADMIN_TOKEN, startServer, TestServer } from '../support/app';
+import { createTestDatabase, testDatabaseKind } from '../support/database';
+import { nullPaths } from '../support/json';
+
+const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+const SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
+
+describe('Foundation: HTTP, discovery, errors, auth skeleton', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('serves the ServiceProviderConfig as application/scim+json without a token', async () => {
+    const res = await server.get('/v2/ServiceProviderConfig', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(res.body.schemas).toEqual([SPC]);
+    expect(res.body.meta).toEqual({
+      resourceType: 'ServiceProviderConfig',
+      location: `${server.baseUrl}/v2/ServiceProviderConfig`,
+    });
+    expect(nullPaths(res.body)).toEqual([]);
+  });
+
+  it('serves the same document at the API root', async () => {
+    const [root, spc] = await Promise.all([server.get('/', { token: null }), server.get('/v2/ServiceProviderConfig')]);
+    expect(root.status).toBe(200);
+    expect(root.body).toEqual(spc.body);
+  });
+
+  it.each(['/v2/serviceproviderconfig', '/v2/ServiceProviderConfig/', '/V2/SERVICEPROVIDERCONFIG/'])(
+    'matches routes case-insensitively and with a trailing slash: %s',
+    async (path) => {
+      const res = await server.get(path, { token: null });
+      expect(res.status).toBe(200);
+      expect(res.body.schemas).toEqual([SPC]);
+    },
+  );
+
+  it('lists resource types with User first and endpoint /Users', async () => {
+    const res = await server.get('/v2/ResourceTypes', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
+    expect(res.body.totalResults).toBe(2);
+    expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group']);
+    expect(res.body.Resources[0]).toMatchObject({ endpoint: '/Users', schema: 'urn:ietf:params:scim:schemas:core:2.0:User' });
+    expect(nullPaths(res.body)).toEqual([]);
+  });
+
+  it('lists schemas with User first, containing "User Account", and no nulls', async () => {
+    const res = await server.get('/v2/Schemas', { token: null });
+    expect(res.status).toBe(200);
+    const ids = res.body.Resources.map((r: { id: string }) => r.id);
+    expect(ids[0]).toBe('urn:ietf:params:scim:schemas:core:2.0:User');
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'urn:ietf:params:scim:schemas:core:2.0:Group',
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+      ]),
+    );
+    expect(res.text).toContain('User Account');
+    expect(nullPaths(res.body)).toEqual([]);
+    expect(res.body.totalResults).toBe(ids.length);
+  });
+
+  it('serves one schema and one resource type by id', async () => {
+    const schema = await server.get('/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group', { token: null });
+    expect(schema.status).toBe(200);
+    expect(schema.body.id).toBe('urn:ietf:params:scim:schemas:core:2.0:Group');
+    const type = await server.get('/v2/ResourceTypes/Group', { token: null });
+    expect(type.status).toBe(200);
+    expect(type.body.endpoint).toBe('/Groups');
+  });
+
+  it.each(['/v2/Schemas/urn:example:nothing', '/v2/ResourceTypes/Printer'])('answers 404 for unknown %s', async (path) => {
+    const res = await server.get(path, { token: null });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ schemas: [ERROR], status: '404', detail: expect.any(String) });
+  });
+
+  it('answers an unknown route with a 404 SCIM error', async () => {
+    const res = await server.get('/v2/Printers');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(res.body).toEqual({ schemas: [ERROR], status: '404', detail: 'No endpoint at GET /v2/Printers.' });
+  });
+
+  it.each(['/v2/ServiceProviderConfig', '/v2/ResourceTypes', '/v2/Schemas', '/'])(
+    'answers POST %s with 405 and Allow',
+    async (path) => {
+      const res = await server.request('POST', path, { raw: 'test', headers: { 'content-type': 'text/plain' } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toContain('GET');
+      expect(res.body).toMatchObject({ schemas: [ERROR], status: '405' });
+    },
+  );
+
+  it('answers DELETE on a discovery document with 405', async () => {
+    const res = await server.delete('/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User');
+    expect(res.status).toBe(405);
+  });
+
+  it('refuses a filter on discovery endpoints with 403 (RFC 7644 §4)', async () => {
+    const res = await server.get('/v2/Schemas?filter=id%20eq%20%22x%22', { token: null });
+    expect(res.status).toBe(403);
+    expect(res.body.status).toBe('403');
+  });
+
+  it('echoes a sane X-Request-Id and generates one otherwise', async () => {
+    const given = await server.get('/health', { headers: { 'x-request-id': 'trace-123' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const generated = await server.get('/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('reports health and readiness without a token', async () => {
+    expect((await server.get('/health', { token: null })).body).toEqual({ status: 'ok' });
+    const ready = await server.get('/ready', { token: null });
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', database: testDatabaseKind() });
+  });
+
+  it('serves the OpenAPI document and the Swagger UI publicly', async () => {
+    const doc = await server.get('/docs/openapi.json', { token: null });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const ui = await server.get('/docs', { token: null });
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+});
+
+describe('Foundation: authentication', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ DISCOVERY_PUBLIC: 'false' });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('requires a token on discovery when DISCOVERY_PUBLIC=false', async () => {
+    const res = await server.get('/v2/Schemas', { token: null });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(res.headers.get('www-authenticate')).not.toContain('invalid_token');
+    expect(res.body).toEqual({ schemas: [ERROR], status: '401', detail: expect.stringContaining('Authorization') });
+  });
+
+  it('accepts the admin token', async () => {
+    expect((await server.get('/v2/Schemas', { token: ADMIN_TOKEN })).status).toBe(200);
+  });
+
+  it.each([
+    ['a wrong token', { authorization: `Bearer ${ADMIN_TOKEN}x` }],
+    ['another scheme', { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }],
+    ['an empty bearer', { authorization: 'Bearer ' }],
+  ])('rejects %s with 401 invalid_token', async (_, headers) => {
+    const res = await server.get('/v2/Schemas', { headers, token: null });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(res.body.status).toBe('401');
+  });
+
+  it('refuses a token in the query string', async () => {
+    const res = await server.get(`/v2/Schemas?access_token=${ADMIN_TOKEN}`, { token: null });
+    expect(res.status).toBe(401);
+    expect(res.body.detail).toContain('never in the URL');
+  });
+
+  it('keeps health and docs public', async () => {
+    expect((await server.get('/health', { token: null })).status).toBe(200);
+    expect((await server.get('/docs/openapi.json', { token: null })).status).toBe(200);
+  });
+});
+
+describe('Foundation: the generated admin token and persistence', () => {
+  it('generates an admin token on first start, stores only its hash, and keeps data across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'roster-data-'));
+    try {
+      const env = { DATABASE_URL: '', DATA_DIR: dataDir, SCIM_ADMIN_TOKEN: '', DISCOVERY_PUBLIC: 'false' };
+      const first = await startServer(env);
+      const token = first.app.get(AdminTokenService).generatedToken;
+      expect(token).toMatch(/^roster_admin_[A-Za-z0-9_-]{43}$/);
+      expect((await first.get('/v2/Schemas', { token: token! })).status).toBe(200);
+      expect((await first.get('/v2/Schemas', { token: ADMIN_TOKEN })).status).toBe(401);
+      await first.close();
+
+      const second = await startServer(env);
+      try {
+        expect(second.app.get(AdminTokenService).generatedToken).toBeUndefined();
+        expect((await second.get('/v2/Schemas', { token: token! })).status).toBe(200);
+        expect((await second.get('/v2/Schemas', { token: `${token!}x` })).status).toBe(401);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
