@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { AdminTokenService } from '../../apps/api/src/auth/admin-token.service';
 import { ADMIN_TOKEN, startServer, TestServer } from '../support/app';
+import { PrismaService } from '@roster/db';
+import { Client } from 'pg';
 import { createTestDatabase, testDatabaseKind } from '../support/database';
 import { nullPaths } from '../support/json';
 
@@ -208,6 +209,62 @@ describe('Foundation: the generated admin token and persistence', () => {
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Several instances on one PostgreSQL is the production topology; PGlite is in-process and
+// single-instance by nature, so this suite runs in `npm run test:pg` only.
+const describePostgres = testDatabaseKind() === 'postgres' ? describe : describe.skip;
+
+describePostgres('Foundation: several instances on one empty PostgreSQL database', () => {
+  it('starts two instances at once; one migrates, both serve', async () => {
+    const database = await createTestDatabase();
+    try {
+      const env = { DATABASE_URL: database.url, SCIM_ADMIN_TOKEN: '' };
+      const [a, b] = await Promise.all([startServer(env), startServer(env)]);
+      try {
+        expect((await a.get('/ready', { token: null })).status).toBe(200);
+        expect((await b.get('/ready', { token: null })).status).toBe(200);
+        const client = new Client({ connectionString: database.url });
+        await client.connect();
+        try {
+          const applied = await client.query('SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1');
+          expect(applied.rows.length).toBeGreaterThan(0);
+          expect(applied.rows.every((r) => r.n === 1)).toBe(true);
+        } finally {
+          await client.end();
+        }
+        // Both adopted the same generated admin token (only its hash is shared).
+        const tokens = [a, b].map((s) => s.app.get(AdminTokenService).generatedToken).filter(Boolean);
+        expect(tokens).toHaveLength(1);
+        for (const s of [a, b]) {
+          expect((await s.get('/v2/Users', { token: tokens[0]! })).status).toBe(200);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+});
+
+describe('Foundation: database failure', () => {
+  it('answers 503 with a SCIM error when the database is gone, and /ready says so', async () => {
+    const server = await startServer();
+    try {
+      expect((await server.get('/v2/Users')).status).toBe(200);
+      await server.app.get(PrismaService).simulateOutage();
+      const res = await server.get('/v2/Users');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ schemas: [ERROR], status: '503', detail: expect.stringContaining('database is unavailable') });
+      expect(res.text).not.toMatch(/prisma|pglite|ECONN|stack/i);
+      expect((await server.get('/ready', { token: null })).status).toBe(503);
+      expect((await server.get('/health', { token: null })).status).toBe(200);
+    } finally {
+      await server.close().catch(() => undefined);
     }
   });
 });

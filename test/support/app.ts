@@ -25,6 +25,8 @@ export interface RequestOptions {
 
 /** A running Roster on a real port, with its own database, and a small HTTP client for it. */
 export class TestServer {
+  readonly adminToken = ADMIN_TOKEN;
+
   constructor(
     readonly app: NestFastifyApplication,
     readonly config: AppConfig,

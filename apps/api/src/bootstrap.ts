@@ -1,6 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import fastifyMultipart from '@fastify/multipart';
+import { ScimError } from '@roster/scim';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
@@ -25,7 +27,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const routes = new RouteTable();
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    bodyLimit: config.bodyLimit,
+    // The largest body any route accepts; each parser then applies its route's own limit.
+    bodyLimit: Math.max(config.bodyLimit, config.bulk.maxPayloadSize, config.logoMaxBytes + 64 * 1024),
     // RFC 7644 paths are case-sensitive in theory; real clients send /users and /Users/.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
     requestIdHeader: false,
@@ -37,12 +40,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
-  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  const fastify: FastifyInstance = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  registerBodyParsers(fastify);
+  registerBodyParsers(fastify, config);
+  await fastify.register(fastifyMultipart, {
+    limits: { fileSize: config.logoMaxBytes, files: 1, fields: 5, parts: 6 },
+  });
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, routes), adapter, {
     logger: new PinoNestLogger(logger),
@@ -63,23 +69,52 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   return app;
 }
 
+/** Bytes a JSON body may have on a route: Bulk has its own limit (RFC 7644 §3.7.4). */
+export function jsonLimitFor(url: string | undefined, config: AppConfig): number {
+  return url && /^\/v2\/bulk\/?$/i.test(url) ? config.bulk.maxPayloadSize : config.bodyLimit;
+}
+
+function tooLarge(limit: number): ScimError {
+  return new ScimError(413, `The request body is larger than the ${limit} bytes this endpoint accepts.`);
+}
+
 /**
  * SCIM clients send `application/scim+json`, `application/json`, other `+json` types, `text/plain`
- * or nothing at all; every one of them is parsed as JSON. Images stay raw bytes (group logos),
- * forms are parsed for the OAuth token endpoint.
+ * or nothing at all; every one of them is parsed as JSON, with the limit of the route checked on
+ * the real byte count. Images stay raw bytes (group logos); forms are parsed for the OAuth token
+ * endpoint; multipart is handled by @fastify/multipart.
  */
-function registerBodyParsers(fastify: FastifyInstance): void {
-  const json = fastify.getDefaultJsonParser('error', 'error');
+function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void {
+  const json = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+    const limit = jsonLimitFor(request.routeOptions?.url, config);
+    if (body.byteLength > limit) {
+      done(tooLarge(limit));
+      return;
+    }
+    if (body.byteLength === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch {
+      done(ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.'));
+    }
+  };
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, json);
-  fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, json);
-  fastify.addContentTypeParser(/^application\/[\w.+-]*\+json$/i, { parseAs: 'string' }, json);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, json);
+  fastify.addContentTypeParser('text/plain', { parseAs: 'buffer' }, json);
+  fastify.addContentTypeParser(/^application\/[\w.+-]*\+json$/i, { parseAs: 'buffer' }, json);
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    { parseAs: 'buffer' },
+    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      if (body.byteLength > config.bodyLimit) {
+        done(tooLarge(config.bodyLimit));
+        return;
+      }
       const form: Record<string, string | string[]> = {};
-      for (const [key, value] of new URLSearchParams(body.toString())) {
+      for (const [key, value] of new URLSearchParams(body.toString('utf8'))) {
         const existing = form[key];
         form[key] = existing === undefined ? value : ([] as string[]).concat(existing, value);
       }
@@ -89,17 +124,18 @@ function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(
     /^(image\/[\w.+-]+|application\/octet-stream)$/i,
     { parseAs: 'buffer' },
-    (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) =>
-      done(null, body),
+    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      if (body.byteLength > config.logoMaxBytes) {
+        done(tooLarge(config.logoMaxBytes));
+        return;
+      }
+      done(null, body);
+    },
   );
   // No Content-Type at all: Fastify hands such bodies to the '*' parser.
-  fastify.addContentTypeParser('*', { parseAs: 'string' }, (request: FastifyRequest, body: string, done) => {
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: Buffer, done) => {
     if (request.headers['content-type'] !== undefined) {
-      const error = Object.assign(new Error('Unsupported Content-Type'), {
-        statusCode: 415,
-        code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-      });
-      done(error);
+      done(new ScimError(415, `Content-Type ${String(request.headers['content-type'])} is not supported here.`));
       return;
     }
     json(request, body, done);

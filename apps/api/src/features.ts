@@ -8,14 +8,14 @@ import { AppConfig } from './config';
  */
 export function serviceFeatures(config: AppConfig): ServiceProviderFeatures {
   return {
-    patch: false,
+    patch: true,
     bulk: { supported: false, maxOperations: config.bulk.maxOperations, maxPayloadSize: config.bulk.maxPayloadSize },
-    filter: { supported: false, maxResults: config.filter.maxResults },
-    changePassword: false,
-    sort: false,
-    etag: false,
+    filter: { supported: true, maxResults: config.filter.maxResults },
+    changePassword: true,
+    sort: true,
+    etag: true,
     pagination: {
-      cursor: false,
+      cursor: true,
       index: true,
       defaultPaginationMethod: 'index',
       defaultPageSize: config.defaultPageSize,

@@ -93,7 +93,7 @@ export async function migrate(runner: SqlRunner, migrations: Migration[] = loadM
         await runner.exec('COMMIT');
       } catch (error) {
         await runner.exec('ROLLBACK');
-        throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`);
+        throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
       }
       applied.push(migration.name);
     }

@@ -45,17 +45,17 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
       skipDuplicates: true,
     });
     const stored = await this.prisma.client.setting.findUniqueOrThrow({ where: { key: SETTING_KEY } });
-    this.expectedHash = Buffer.from(String(stored.value), 'hex');
+    this.expectedHash = Buffer.from(typeof stored.value === 'string' ? stored.value : '', 'hex');
     if (inserted.count === 1) {
       this.generatedToken = candidate;
       this.logger.warn('Generated an admin token on first start; it is shown once on the console, never logged.');
     }
   }
 
-  async authenticate(token: string): Promise<Principal | null> {
+  authenticate(token: string): Promise<Principal | null> {
     if (!this.expectedHash || !secretsEqual(sha256(token), this.expectedHash)) {
-      return null;
+      return Promise.resolve(null);
     }
-    return { kind: 'admin', subject: 'admin', scopes: new Set(ALL_SCOPES) };
+    return Promise.resolve({ kind: 'admin', subject: 'admin', scopes: new Set(ALL_SCOPES) });
   }
 }

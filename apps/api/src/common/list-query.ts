@@ -40,7 +40,7 @@ function single(value: unknown, name: string): string | undefined {
   if (Array.isArray(value)) {
     throw ScimError.badRequest('invalidValue', `The "${name}" parameter may be given only once.`);
   }
-  return String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function integer(value: unknown, name: string): number | undefined {
@@ -69,7 +69,7 @@ function attributeList(value: unknown, name: string): PathExpression[] | undefin
   if (value === undefined || value === null) {
     return undefined;
   }
-  const text = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  const text = Array.isArray(value) ? value.map((v) => single(v, name)).join(',') : (single(value, name) ?? '');
   if (text.trim() === '') {
     return undefined;
   }

@@ -54,16 +54,16 @@ export class ScimExceptionFilter implements ExceptionFilter {
   }
 
   private translate(exception: unknown, request: FastifyRequest): { error: ScimError; headers: Record<string, string> } {
+    if (request.is404) {
+      // No route matched, so what went wrong with the body (Okta POSTs "test" to discovery
+      // endpoints) matters less than the missing route or method.
+      return this.routeNotFound(request);
+    }
     if (exception instanceof ScimHttpError) {
       return { error: exception, headers: exception.headers };
     }
     if (exception instanceof ScimError) {
       return { error: exception, headers: {} };
-    }
-    if (request.is404) {
-      // No route matched, so what went wrong with the body (Okta POSTs "test" to discovery
-      // endpoints) matters less than the missing route or method.
-      return this.routeNotFound(request);
     }
     // Nest wraps Fastify's own 4xx errors (body parsing, limits) in an HttpException.
     const raw = exception instanceof HttpException && exception.cause ? exception.cause : exception;
@@ -107,7 +107,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
     const response = exception.getResponse();
     const message =
       typeof response === 'object' && response !== null && 'message' in response
-        ? (response as { message: unknown }).message
+        ? response.message
         : exception.message;
     const detail = Array.isArray(message) ? message.join('; ') : String(message);
     return { error: new ScimError(status, detail, status === 400 ? 'invalidValue' : undefined), headers: {} };
@@ -131,6 +131,9 @@ function fromFastify(code: string, status: number, request: FastifyRequest): Sci
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.');
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ScimError(413, 'The request body is larger than this endpoint accepts.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { GroupsRepository } from '@roster/db';
+import { GroupLogoController } from './group-logo.controller';
 import { GroupsController } from './groups.controller';
 import { GroupsService } from './groups.service';
 
 @Module({
-  controllers: [GroupsController],
+  controllers: [GroupsController, GroupLogoController],
   providers: [GroupsService, GroupsRepository],
   exports: [GroupsService, GroupsRepository],
 })

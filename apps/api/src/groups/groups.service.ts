@@ -28,13 +28,14 @@ import {
   SchemaRegistry,
   ScimError,
 } from '@roster/scim';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, LIST_RESPONSE_SCHEMA } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
 import { ListResult, TX_OPTIONS } from '../users/users.service';
+import { detectLogoType } from './logo';
 
 export interface GroupResult {
   /** The group without its members; `members` says how to add them. */
@@ -344,7 +345,7 @@ export class GroupsService {
     return Array.isArray(projected.members) ? (projected.members as Record<string, unknown>[]) : [];
   }
 
-  private async result(record: GroupRecord, projected: Projected): Promise<GroupResult> {
+  private result(record: GroupRecord, projected: Projected): GroupResult {
     const projection = this.projection(projected);
     const resource = projection.apply(this.represent(record));
     const wantsMembers = projection.wants('members');
@@ -376,6 +377,35 @@ export class GroupsService {
     };
   }
 
+  /** Stores (or replaces) a group's logo; the group's version moves with it. */
+  async setLogo(id: string, content: Buffer, declaredType: string | undefined, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
+    const mediaType = detectLogoType(content, declaredType);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const record = await this.mutate(id, ifMatch, '', async (tx, current) => {
+      const now = new Date();
+      await this.groups.saveLogo(tx, id, { mediaType, content, sha256 }, now);
+      return { ...(await this.groups.touch(tx, current, now)), hasLogo: true };
+    });
+    return this.result(record, projected);
+  }
+
+  async getLogo(id: string): Promise<{ mediaType: string; content: Buffer; etag: string }> {
+    const logo = isResourceId(id) ? await this.groups.findLogo(id) : undefined;
+    if (!logo) {
+      throw ScimError.notFound(`Group ${id} has no logo.`);
+    }
+    return { mediaType: logo.mediaType, content: logo.content, etag: `"${logo.sha256.slice(0, 32)}"` };
+  }
+
+  async deleteLogo(id: string, ifMatch: string | undefined): Promise<void> {
+    await this.mutate(id, ifMatch, '', async (tx, current) => {
+      if (!(await this.groups.deleteLogo(tx, id))) {
+        throw ScimError.notFound(`Group ${id} has no logo.`);
+      }
+      return { ...(await this.groups.touch(tx, current, new Date())), hasLogo: false };
+    });
+  }
+
   /** Members of a group as a plain array (for MCP and Bulk responses that are small by construction). */
   async members(groupId: string, projected: Projected = {}): Promise<Record<string, unknown>[]> {
     const rows = await this.groups.membersOf([groupId]);
@@ -389,7 +419,7 @@ function withMembers(resource: Record<string, unknown>, members: Record<string, 
 
 function toMemberRef(member: Record<string, unknown>): MemberRef {
   const type = typeof member.type === 'string' ? canonicalType(member.type) : undefined;
-  return { value: String(member.value ?? ''), ...(type ? { type } : {}) };
+  return { value: typeof member.value === 'string' ? member.value : '', ...(type ? { type } : {}) };
 }
 
 function canonicalType(type: string): MemberType {

@@ -243,6 +243,34 @@ export class GroupsRepository {
     return rows[0]?.id;
   }
 
+  async findLogo(groupId: string): Promise<{ mediaType: string; content: Buffer; sha256: string; updated: Date } | undefined> {
+    const rows = await this.prisma.client.$queryRawUnsafe<
+      { mediaType: string; content: Uint8Array; sha256: string; updated: Date }[]
+    >(
+      `SELECT media_type AS "mediaType", content, sha256, updated FROM group_logos WHERE group_id = $1::uuid`,
+      groupId,
+    );
+    const row = rows[0];
+    return row ? { ...row, content: Buffer.from(row.content) } : undefined;
+  }
+
+  async saveLogo(
+    db: Prisma.TransactionClient,
+    groupId: string,
+    logo: { mediaType: string; content: Buffer; sha256: string },
+    now: Date,
+  ): Promise<void> {
+    await db.groupLogo.upsert({
+      where: { groupId },
+      create: { groupId, mediaType: logo.mediaType, content: new Uint8Array(logo.content), sha256: logo.sha256, updated: now },
+      update: { mediaType: logo.mediaType, content: new Uint8Array(logo.content), sha256: logo.sha256, updated: now },
+    });
+  }
+
+  async deleteLogo(db: Prisma.TransactionClient, groupId: string): Promise<boolean> {
+    return (await db.$executeRawUnsafe(`DELETE FROM group_logos WHERE group_id = $1::uuid`, groupId)) > 0;
+  }
+
   /** Serialises changes of the group graph, so two concurrent nestings cannot form a cycle together. */
   async lockGroupGraph(db: Prisma.TransactionClient): Promise<void> {
     await db.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(7240311524)`);

@@ -162,11 +162,14 @@ function parseOperation(raw: unknown): PatchOperation {
 
   const pathField = member(raw, 'path').value;
   let path: string | undefined;
-  if (typeof pathField === 'string' && pathField.trim() !== '') {
-    path = pathField;
-    // Syntax errors surface here, before anything is applied; applyPatch resolves the names.
-    parsePath(path);
-  } else if (pathField !== undefined && pathField !== null && pathField !== '') {
+  if (typeof pathField === 'string') {
+    // Some clients send `"path": ""` beside a pathless value; it names nothing, so it is no path.
+    if (pathField.trim() !== '') {
+      path = pathField;
+      // Syntax errors surface here, before anything is applied; applyPatch resolves the names.
+      parsePath(path);
+    }
+  } else if (pathField !== undefined && pathField !== null) {
     throw invalidPath(`"path" must be a string, got ${describe(pathField)}`);
   }
 
@@ -190,8 +193,9 @@ export function applyPatch(
   current: Record<string, unknown>,
   operations: PatchOperation[],
 ): PatchResult {
-  const before = structuredClone(current);
-  if (resourceType === 'Group') delete before.members;
+  // Members are left out before copying: they are never patched here, and a big group's list is costly to clone.
+  const { members: _members, ...attributes } = current;
+  const before = structuredClone(resourceType === 'Group' ? attributes : current);
   const engine = new PatchEngine(registry, resourceType, structuredClone(before));
   operations.forEach((operation, index) => inOperation(index, () => engine.apply(operation)));
   return engine.finish(before);
@@ -228,6 +232,12 @@ function isManager(resolved: ResolvedAttribute): boolean {
   return resolved.schemaId === ENTERPRISE_USER_SCHEMA && resolved.attribute.name === 'manager';
 }
 
+/** Whether a manager value mentions an id (possibly empty): a bare value, or an object with a `value` key. */
+function namesManagerId(value: unknown): boolean {
+  const first = isArray(value) ? value[0] : value;
+  return !isPlainObject(first) || Object.keys(first).some((key) => key.toLowerCase() === 'value');
+}
+
 function isEmptyObject(value: Json): boolean {
   return Object.keys(value).length === 0;
 }
@@ -257,6 +267,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 function sameSimple(attribute: AttributeDefinition, a: unknown, b: unknown): boolean {
   const fold = (v: unknown): unknown => (typeof v === 'string' && !attribute.caseExact ? v.toLowerCase() : v);
   return fold(a) === fold(b);
+}
+
+function withoutPrimary(element: unknown): unknown {
+  if (!isPlainObject(element)) return element;
+  const { primary: _primary, ...rest } = element;
+  return rest;
 }
 
 // `Array.isArray` narrows to `any[]`; this keeps the elements `unknown`.
@@ -353,7 +369,8 @@ class PatchEngine {
         if (!sub) throw invalidPath(`Attribute "${base.attributePath}" has no sub-attribute "${expression.sub}"`);
       }
     }
-    const label = `${base.attributePath}${filter ? '[…]' : ''}${sub ? `.${sub.name}` : ''}`;
+    // With a filter, the path as written says best which elements were meant; otherwise the canonical name does.
+    const label = filter ? text.trim() : `${base.attributePath}${sub ? `.${sub.name}` : ''}`;
     return {
       kind: 'attribute',
       target: { resolved: base, ...(sub ? { sub } : {}), ...(filter ? { filter } : {}), label },
@@ -381,8 +398,12 @@ class PatchEngine {
   }
 
   private filterSubAttribute(attribute: AttributeDefinition, path: AttrPath, label: string): AttributeDefinition {
-    const sub =
-      path.uri === undefined && path.sub === undefined ? this.registry.subAttribute(attribute, path.attr) : undefined;
+    const relative = path.uri === undefined && path.sub === undefined;
+    // The elements of a simple multi-valued attribute are bare values, which a filter calls `value`.
+    if (relative && !attribute.subAttributes && path.attr.toLowerCase() === 'value') {
+      return { ...attribute, name: 'value', multiValued: false };
+    }
+    const sub = relative ? this.registry.subAttribute(attribute, path.attr) : undefined;
     if (!sub) {
       throw invalidPath(`The filter of "${label}" names "${formatAttrPath(path)}", which is not a sub-attribute of it`);
     }
@@ -544,8 +565,15 @@ class PatchEngine {
    */
   private mergeComplex(target: Target, value: unknown): void {
     const { resolved } = target;
-    if (clears(value) || isManager(resolved)) {
-      this.setAttribute(resolved, clears(value) ? undefined : normalizeAttributeValue(this.registry, resolved, value));
+    if (clears(value)) {
+      this.setAttribute(resolved, undefined);
+      return;
+    }
+    if (isManager(resolved)) {
+      const manager = normalizeAttributeValue(this.registry, resolved, value);
+      // `{"value": ""}` clears the manager, but a value naming no id at all (only the readOnly displayName, say)
+      // says nothing about who the manager is, and must not silently drop the one stored.
+      if (manager !== undefined || namesManagerId(value)) this.setAttribute(resolved, manager);
       return;
     }
     const existing = this.getAttribute(resolved);
@@ -583,7 +611,11 @@ class PatchEngine {
     return arrayOf(normalizeAttributeValue(this.registry, resolved, value));
   }
 
-  /** add without a filter: appends the elements not already present (exactly), so repeated adds are idempotent. */
+  /**
+   * add without a filter: appends the elements not already present, so repeated adds are idempotent. An element
+   * equal to a stored one but for `primary` is the same element: `primary: true` promotes the stored one rather
+   * than adding the address twice.
+   */
   private appendElements(target: Target, value: unknown): void {
     const { resolved } = target;
     if (clears(value)) {
@@ -593,9 +625,12 @@ class PatchEngine {
     const list = [...arrayOf(this.getAttribute(resolved))];
     let winner: unknown;
     for (const element of this.elements(resolved, value)) {
-      const existing = list.find((candidate) => deepEqual(candidate, element));
+      const existing = list.find((candidate) => deepEqual(withoutPrimary(candidate), withoutPrimary(element)));
+      const primary = isPlainObject(element) && element.primary === true;
       if (existing === undefined) list.push(element);
-      if (isPlainObject(element) && element.primary === true) winner ??= existing ?? element;
+      // Stored elements belong to this engine's copy of the document, so they may be changed in place.
+      else if (primary && isPlainObject(existing)) existing.primary = true;
+      if (primary) winner ??= existing ?? element;
     }
     this.settlePrimary(list, winner);
     this.setAttribute(resolved, list);
@@ -642,6 +677,16 @@ class PatchEngine {
     const list = [...arrayOf(this.getAttribute(resolved))];
     const matches = this.matcher(target);
     const matched = new Set(list.filter((element) => matches(element)));
+
+    if (resolved.attribute.type !== 'complex') {
+      // A simple multi-valued attribute's elements are bare values: the matching ones are replaced by the value.
+      const kept = list.filter((element) => !matched.has(element));
+      for (const element of this.elements(resolved, value)) {
+        if (!kept.some((other) => deepEqual(other, element))) kept.push(element);
+      }
+      this.setAttribute(resolved, kept);
+      return;
+    }
 
     if (!sub && clears(value)) {
       // Replacing the matching elements with nothing removes them.

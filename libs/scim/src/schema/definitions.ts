@@ -359,7 +359,12 @@ export const GROUP_SCHEMA_DEFINITION: SchemaDefinition = {
   description: 'Group',
   attributes: [
     // Errata 5368: the RFC says "REQUIRED." in the description but `"required": false`.
-    attribute('displayName', 'string', 'A human-readable name for the Group. REQUIRED.', { required: true }),
+    // Roster enforces unique group names (case-insensitively), as Entra ID and Okta match groups by
+    // displayName; /Schemas says so rather than repeating the RFC's `none`.
+    attribute('displayName', 'string', 'A human-readable name for the Group. REQUIRED.', {
+      required: true,
+      uniqueness: 'server',
+    }),
     complex(
       'members',
       'A list of members of the Group.',

@@ -126,7 +126,8 @@ const USER_ROWS: Row[] = [
 ];
 
 const GROUP_ROWS: Row[] = [
-  ['displayName', 'string', false, true, false, 'readWrite', 'default', 'none'],
+  // Roster enforces unique group names (409 uniqueness), so /Schemas says 'server', not the RFC's 'none'.
+  ['displayName', 'string', false, true, false, 'readWrite', 'default', 'server'],
   multi('members'),
   ['members.value', 'string', false, false, false, 'immutable', 'default', 'none'],
   [
