@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const distEntry = (name) => join(root, `dist/api/apps/api/src/${name}.js`);
+export const cliEntry = join(root, 'dist/cli/apps/cli/src/main.js');
 
 function newest(dir) {
   let latest = 0;
@@ -15,9 +16,8 @@ function newest(dir) {
   return latest;
 }
 
-/** Builds when any source is newer than the build output (or there is none). */
-export function ensureBuilt() {
-  const entry = distEntry('main');
+/** Builds when any source is newer than the build output `entry` (or there is none). */
+export function ensureBuilt(entry = distEntry('main')) {
   const sources = ['apps', 'libs', 'prisma', 'package.json', 'tsconfig.json'].map((p) => join(root, p)).filter(existsSync);
   const sourceTime = Math.max(...sources.map((p) => (statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs)));
   if (existsSync(entry) && statSync(entry).mtimeMs >= sourceTime) {

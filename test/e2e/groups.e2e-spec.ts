@@ -67,11 +67,12 @@ describe('Groups', () => {
 
     it('creates a group with members and returns them with value, $ref, display and type', async () => {
       const [u, child] = [await user(), await group()];
-      const g = await group({ members: [{ value: u.id, display: 'ignored' }, { value: child.id }] });
+      const g = await group({ members: [{ value: u.id, display: 'Named by the IdP' }, { value: child.id }] });
       const members = [...g.members].sort((a: any, b: any) => a.type.localeCompare(b.type));
+      // A display the client sent is echoed; otherwise it is the member's own name.
       expect(members).toEqual([
         { value: child.id, $ref: `${server.baseUrl}/v2/Groups/${child.id}`, display: child.displayName, type: 'Group' },
-        { value: u.id, $ref: `${server.baseUrl}/v2/Users/${u.id}`, display: u.displayName, type: 'User' },
+        { value: u.id, $ref: `${server.baseUrl}/v2/Users/${u.id}`, display: 'Named by the IdP', type: 'User' },
       ]);
     });
 

@@ -3,6 +3,7 @@ import { AddressInfo, createServer } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { AppConfig, loadConfig } from '../../apps/api/src/config';
+import { createLogger } from '../../apps/api/src/logger';
 import { createTestDatabase, TestDatabase } from './database';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -82,7 +83,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export interface StartOptions {
+  /** Receives the production logger's output (with its redaction), e.g. to assert that no secret is logged. */
+  logStream?: { write(line: string): void };
+}
+
+export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const database =
     'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
   const port = await freePort();
@@ -95,7 +101,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     PUBLIC_URL: baseUrl,
     ...env,
   });
-  const app = await createApp(config, { logger: pino({ level: config.logLevel }) });
+  const logger = options.logStream ? createLogger(config.logLevel, options.logStream) : pino({ level: config.logLevel });
+  const app = await createApp(config, { logger });
   await app.listen({ port, host: '127.0.0.1' });
   return new TestServer(app, config, baseUrl, database);
 }

@@ -43,7 +43,7 @@ export async function launchChromium(): Promise<Browser> {
     return await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Chromium at ${executablePath} did not start: ${reason}`);
+    throw new Error(`Chromium at ${executablePath} did not start: ${reason}`, { cause: error });
   }
 }
 

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { SchemaRegistry } from '@roster/scim';
 import { AuthModule } from './auth/auth.module';
+import { BulkModule } from './bulk/bulk.module';
 import { RouteTable } from './common/route-table';
 import { ScimExceptionFilter } from './common/scim-exception.filter';
 import { ScimResponseInterceptor } from './common/scim-response.interceptor';
@@ -9,6 +10,8 @@ import { APP_CONFIG, AppConfig } from './config';
 import { DatabaseModule } from './database.module';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthController } from './health/health.controller';
+import { McpModule } from './mcp/mcp.module';
+import { MeModule } from './me/me.module';
 import { GroupsModule } from './groups/groups.module';
 import { UsersModule } from './users/users.module';
 
@@ -19,7 +22,16 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [DatabaseModule.register(), AuthModule, DiscoveryModule, UsersModule, GroupsModule],
+      imports: [
+        DatabaseModule.register(),
+        AuthModule,
+        DiscoveryModule,
+        UsersModule,
+        GroupsModule,
+        BulkModule,
+        MeModule,
+        McpModule,
+      ],
       controllers: [HealthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },

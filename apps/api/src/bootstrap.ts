@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { applyRouteBodyLimits } from './common/body-limit';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
@@ -46,6 +47,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     reply.header('x-request-id', request.id);
   });
   registerBodyParsers(fastify, config);
+  applyRouteBodyLimits(fastify, config);
   await fastify.register(fastifyMultipart, {
     limits: { fileSize: config.logoMaxBytes, files: 1, fields: 5, parts: 6 },
   });

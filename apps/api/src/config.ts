@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { parseTrustedIssuers, SIGNING_ALGORITHMS, SigningAlgorithm, TrustedIssuer } from './auth/auth-config';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') {
@@ -15,6 +16,8 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
   }
   return value;
 };
+
+const SECRET_VARIABLES = new Set(['SCIM_ADMIN_TOKEN', 'ROSTER_KEY_ENCRYPTION_KEY']);
 
 /** Every environment variable Roster reads. The README's configuration table mirrors it. */
 export class EnvironmentDto {
@@ -38,6 +41,20 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) LOGO_MAX_BYTES?: number;
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) SHUTDOWN_TIMEOUT_MS?: number;
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'ROSTER_KEY_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)' })
+  ROSTER_KEY_ENCRYPTION_KEY?: string;
+  @IsOptional() @IsIn(SIGNING_ALGORITHMS) OAUTH_SIGNING_ALG?: SigningAlgorithm;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(60) @Max(86400) OAUTH_ACCESS_TOKEN_TTL?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(60) @Max(360) OAUTH_CLIENT_CREDENTIALS_TTL_MINUTES?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(60) @Max(86400) OAUTH_ASSERTION_MAX_LIFETIME?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(300) OAUTH_CLOCK_SKEW?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(65536) OAUTH_ASSERTION_MAX_BYTES?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) OAUTH_RATE_LIMIT_CLIENT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) OAUTH_RATE_LIMIT_ADDRESS?: number;
+  @IsOptional() @IsString() TRUSTED_ISSUERS?: string;
+  @IsOptional() @IsString() MCP_ALLOWED_ORIGINS?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) MCP_RATE_LIMIT?: number;
 }
 
 export interface AppConfig {
@@ -54,6 +71,37 @@ export interface AppConfig {
   logoMaxBytes: number;
   logLevel: string;
   shutdownTimeoutMs: number;
+  auth: AuthConfig;
+  mcp: McpConfig;
+}
+
+/** The MCP endpoint (see docs/mcp.md). */
+export interface McpConfig {
+  /**
+   * Origins (scheme://host[:port]) besides PUBLIC_URL's that may call /v2/mcp; `*` allows any.
+   * Requests without Origin (every non-browser client) always pass.
+   */
+  allowedOrigins: string[];
+  /** Tool calls and resource reads per minute, per principal. */
+  rateLimit: number;
+}
+
+/** Token service and resource-server settings (see docs/auth.md). Durations are in seconds. */
+export interface AuthConfig {
+  /** Base64 of the 32-byte key that encrypts signing keys at rest; never logged. */
+  keyEncryptionKey?: string;
+  signingAlg: SigningAlgorithm;
+  /** Lifetime of access tokens from the JWT-bearer grant. */
+  accessTokenTtl: number;
+  /** Lifetime of access tokens from the client-credentials grant (60-360 minutes). */
+  clientCredentialsTtl: number;
+  /** How far ahead of now an assertion's `exp` may be. */
+  assertionMaxLifetime: number;
+  clockSkew: number;
+  assertionMaxBytes: number;
+  /** Token requests per minute, per client and per remote address. */
+  rateLimit: { perClient: number; perAddress: number };
+  trustedIssuers: TrustedIssuer[];
 }
 
 export class ConfigError extends Error {
@@ -68,10 +116,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const dto = plainToInstance(EnvironmentDto, present);
   const errors = validateSync(dto, { skipMissingProperties: false });
-  if (errors.length) {
-    throw new ConfigError(
-      errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`),
-    );
+  const problems = errors.map((e) => {
+    // A mistyped secret is still close to the real one: name it, never print it.
+    const value = SECRET_VARIABLES.has(e.property) ? '[REDACTED]' : JSON.stringify(e.value);
+    return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+  });
+  const issuers = parseTrustedIssuers(dto.TRUSTED_ISSUERS);
+  problems.push(...issuers.problems.map((p) => `TRUSTED_ISSUERS: ${p}`));
+  if (problems.length) {
+    throw new ConfigError(problems);
   }
   const port = dto.PORT ?? 3000;
   const host = dto.HOST ?? '127.0.0.1';
@@ -90,6 +143,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logoMaxBytes: dto.LOGO_MAX_BYTES ?? 1024 * 1024,
     logLevel: dto.LOG_LEVEL ?? 'info',
     shutdownTimeoutMs: dto.SHUTDOWN_TIMEOUT_MS ?? 10000,
+    auth: {
+      keyEncryptionKey: dto.ROSTER_KEY_ENCRYPTION_KEY,
+      signingAlg: dto.OAUTH_SIGNING_ALG ?? 'ES256',
+      accessTokenTtl: dto.OAUTH_ACCESS_TOKEN_TTL ?? 3600,
+      clientCredentialsTtl: (dto.OAUTH_CLIENT_CREDENTIALS_TTL_MINUTES ?? 60) * 60,
+      assertionMaxLifetime: dto.OAUTH_ASSERTION_MAX_LIFETIME ?? 3600,
+      clockSkew: dto.OAUTH_CLOCK_SKEW ?? 60,
+      assertionMaxBytes: dto.OAUTH_ASSERTION_MAX_BYTES ?? 8192,
+      rateLimit: { perClient: dto.OAUTH_RATE_LIMIT_CLIENT ?? 60, perAddress: dto.OAUTH_RATE_LIMIT_ADDRESS ?? 120 },
+      trustedIssuers: issuers.issuers,
+    },
+    mcp: {
+      allowedOrigins: (dto.MCP_ALLOWED_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+      rateLimit: dto.MCP_RATE_LIMIT ?? 120,
+    },
   };
 }
 

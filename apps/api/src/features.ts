@@ -9,7 +9,7 @@ import { AppConfig } from './config';
 export function serviceFeatures(config: AppConfig): ServiceProviderFeatures {
   return {
     patch: true,
-    bulk: { supported: false, maxOperations: config.bulk.maxOperations, maxPayloadSize: config.bulk.maxPayloadSize },
+    bulk: { supported: true, maxOperations: config.bulk.maxOperations, maxPayloadSize: config.bulk.maxPayloadSize },
     filter: { supported: true, maxResults: config.filter.maxResults },
     changePassword: true,
     sort: true,

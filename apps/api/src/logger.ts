@@ -1,5 +1,5 @@
 import { LoggerService } from '@nestjs/common';
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 
 const SENSITIVE_QUERY = /([?&](?:access_token|token|assertion|client_secret|code|password)=)[^&]*/gi;
 
@@ -8,36 +8,40 @@ export function redactUrl(url: string): string {
   return url.replace(SENSITIVE_QUERY, '$1[REDACTED]');
 }
 
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'roster' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    // Credentials never reach the log, whatever a caller passes in.
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'headers.authorization',
-        '*.password',
-        '*.client_secret',
-        '*.assertion',
-        '*.token',
-        '*.access_token',
-      ],
-      censor: '[REDACTED]',
+/** `destination` defaults to stdout; tests pass a buffer to check what reaches the log. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'roster' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Credentials never reach the log, whatever a caller passes in.
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          '*.password',
+          '*.client_secret',
+          '*.assertion',
+          '*.token',
+          '*.access_token',
+        ],
+        censor: '[REDACTED]',
+      },
+      serializers: {
+        req: (req: { id?: string; method?: string; url?: string; headers?: Record<string, unknown>; ip?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url ? redactUrl(req.url) : undefined,
+          userAgent: req.headers?.['user-agent'],
+          remoteAddress: req.ip,
+        }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
     },
-    serializers: {
-      req: (req: { id?: string; method?: string; url?: string; headers?: Record<string, unknown>; ip?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: req.url ? redactUrl(req.url) : undefined,
-        userAgent: req.headers?.['user-agent'],
-        remoteAddress: req.ip,
-      }),
-      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
+    destination,
+  );
 }
 
 /** Nest's per-module and per-route start-up lines: useful when debugging, noise otherwise. */
@@ -66,7 +70,11 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, rest);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     // Nest passes the context name last; an object first argument is structured data.
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     if (level === 'info' && context && STARTUP_CHATTER.has(context)) {

@@ -1,19 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { PrismaService } from '@roster/db';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config';
-import { ALL_SCOPES, BearerStrategy, Principal } from './principal';
+import { ALL_SCOPES, BearerStrategy, Principal, RESOURCES } from './principal';
+import { randomSecret, secretsEqual, sha256 } from './secrets';
 
 const SETTING_KEY = 'admin_token_sha256';
-
-export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** Compares secrets in constant time: both sides are hashed to equal length first. */
-export function secretsEqual(candidateHash: Buffer, expectedHash: Buffer): boolean {
-  return candidateHash.length === expectedHash.length && timingSafeEqual(candidateHash, expectedHash);
-}
 
 /**
  * The bootstrap credential. From SCIM_ADMIN_TOKEN when set; otherwise generated on the first
@@ -38,7 +29,7 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
       this.expectedHash = sha256(this.config.adminToken);
       return;
     }
-    const candidate = `roster_admin_${randomBytes(32).toString('base64url')}`;
+    const candidate = randomSecret('roster_admin_');
     // Several instances may start together: the first insert wins, the others adopt its hash.
     const inserted = await this.prisma.client.setting.createMany({
       data: [{ key: SETTING_KEY, value: sha256(candidate).toString('hex') }],
@@ -56,6 +47,11 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
     if (!this.expectedHash || !secretsEqual(sha256(token), this.expectedHash)) {
       return Promise.resolve(null);
     }
-    return Promise.resolve({ kind: 'admin', subject: 'admin', scopes: new Set(ALL_SCOPES) });
+    return Promise.resolve({
+      kind: 'admin',
+      subject: 'admin',
+      scopes: new Set(ALL_SCOPES),
+      resources: new Set(RESOURCES),
+    });
   }
 }

@@ -3,15 +3,24 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ScimHttpError } from '../common/scim-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config';
-import { DISCOVERY_ROUTE, PUBLIC_ROUTE, REQUIRED_SCOPES } from './decorators';
-import { BEARER_STRATEGIES, BearerStrategy, Principal, Scope } from './principal';
+import { DISCOVERY_ROUTE, PUBLIC_ROUTE, REQUIRED_SCOPES, RESOURCE_KIND } from './decorators';
+import { BEARER_STRATEGIES, BearerStrategy, InvalidTokenError, Principal, ResourceKind, Scope } from './principal';
+import { resourceMetadataUrl } from './resources';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 const QUERY_TOKEN = /[?&](access_token|token|bearer)=/i;
 
+/** What a challenge is about: the route's resource, the scopes it needs, and whether a token came. */
+interface Challenge {
+  resource: ResourceKind;
+  scopes: readonly Scope[];
+}
+
 /**
  * Every route needs a bearer token unless it is marked public. The strategies decide what a
- * token is; this guard only extracts it, asks them in order, and checks scopes.
+ * token is; this guard extracts it, asks them in order, checks that the token was issued for
+ * the route's resource (audience) and that it has the scopes the route needs. Every 401 and 403
+ * names the resource's RFC 9728 metadata, so OAuth clients can discover how to get a token.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -31,46 +40,81 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const principal = await this.authenticate(request);
+    const challenge: Challenge = {
+      resource: this.reflector.getAllAndOverride<ResourceKind>(RESOURCE_KIND, targets) ?? 'scim',
+      scopes:
+        this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets) ??
+        (discovery ? [] : [SAFE_METHODS.has(request.method.toUpperCase()) ? 'scim.read' : 'scim.write']),
+    };
+    const principal = await this.authenticate(request, challenge);
+    if (!principal.resources.has(challenge.resource)) {
+      throw this.unauthorized(
+        challenge,
+        challenge.resource === 'mcp'
+          ? 'This token was issued for the SCIM API, not for the MCP endpoint.'
+          : 'This token was issued for the MCP endpoint, not for the SCIM API.',
+        true,
+      );
+    }
     request.principal = principal;
-    const required =
-      this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets) ??
-      (discovery ? [] : [SAFE_METHODS.has(request.method.toUpperCase()) ? 'scim.read' : 'scim.write']);
-    const missing = required.filter((scope) => !principal.scopes.has(scope));
+    const missing = challenge.scopes.filter((scope) => !principal.scopes.has(scope));
     if (missing.length) {
+      const params = [
+        'error="insufficient_scope"',
+        `scope="${challenge.scopes.join(' ')}"`,
+        `resource_metadata="${resourceMetadataUrl(this.config, challenge.resource)}"`,
+      ];
       throw new ScimHttpError(403, `This token lacks the scope ${missing.join(' ')} that the request needs.`, {
-        'www-authenticate': `Bearer error="insufficient_scope", scope="${required.join(' ')}"`,
+        'www-authenticate': `Bearer ${params.join(', ')}`,
       });
     }
     return true;
   }
 
-  private async authenticate(request: FastifyRequest): Promise<Principal> {
+  private async authenticate(request: FastifyRequest, challenge: Challenge): Promise<Principal> {
+    // RFC 6750 §2.3 allows URI query tokens, but they end up in logs and histories: refused even
+    // next to a header token.
+    if (QUERY_TOKEN.test(request.url)) {
+      throw this.unauthorized(
+        challenge,
+        'Tokens are accepted only in the Authorization header, never in the URL.',
+        false,
+      );
+    }
     const header = request.headers.authorization;
     if (!header) {
-      if (QUERY_TOKEN.test(request.url)) {
-        throw this.unauthorized('Tokens are accepted only in the Authorization header, never in the URL.', false);
-      }
-      throw this.unauthorized('Authentication required: send Authorization: Bearer <token>.', false);
+      throw this.unauthorized(challenge, 'Authentication required: send Authorization: Bearer <token>.', false);
     }
     const match = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
     if (!match) {
-      throw this.unauthorized('The Authorization header must use the Bearer scheme.', true);
+      throw this.unauthorized(challenge, 'The Authorization header must use the Bearer scheme.', true);
     }
     const token = match[1];
     for (const strategy of this.strategies) {
-      const principal = await strategy.authenticate(token);
+      let principal: Principal | null;
+      try {
+        principal = await strategy.authenticate(token);
+      } catch (error) {
+        if (error instanceof InvalidTokenError) {
+          throw this.unauthorized(challenge, error.description, true);
+        }
+        throw error;
+      }
       if (principal) {
         return principal;
       }
     }
-    throw this.unauthorized('The bearer token is invalid, expired or revoked.', true);
+    throw this.unauthorized(challenge, 'The bearer token is invalid, expired or revoked.', true);
   }
 
-  private unauthorized(detail: string, tokenSent: boolean): ScimHttpError {
-    const params = ['realm="roster"'];
+  /** RFC 6750 §3 / RFC 9728 §5.1 challenge: where the metadata is, and what went wrong with a sent token. */
+  private unauthorized(challenge: Challenge, detail: string, tokenSent: boolean): ScimHttpError {
+    const params = [`resource_metadata="${resourceMetadataUrl(this.config, challenge.resource)}"`];
+    if (challenge.scopes.length) {
+      params.push(`scope="${challenge.scopes.join(' ')}"`);
+    }
     if (tokenSent) {
-      params.push('error="invalid_token"');
+      params.push('error="invalid_token"', `error_description="${detail.replace(/["\\]/g, "'")}"`);
     }
     return new ScimHttpError(401, detail, { 'www-authenticate': `Bearer ${params.join(', ')}` });
   }

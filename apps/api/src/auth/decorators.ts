@@ -1,11 +1,12 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Principal, Scope } from './principal';
+import { Principal, ResourceKind, Scope } from './principal';
 
 export const PUBLIC_ROUTE = 'roster:public';
 export const DISCOVERY_ROUTE = 'roster:discovery';
 export const REQUIRED_SCOPES = 'roster:scopes';
+export const RESOURCE_KIND = 'roster:resource';
 
 /** Reachable without a token. */
 export const Public = (): ClassDecorator & MethodDecorator => SetMetadata(PUBLIC_ROUTE, true);
@@ -25,7 +26,14 @@ export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
     ApiForbiddenResponse({ description: `The token lacks a required scope (${scopes.join(', ')}).` }),
   );
 
+/**
+ * Which protected resource (token audience) a route belongs to. Routes without it are part of
+ * the SCIM API; the MCP endpoint is marked `@Resource('mcp')`. A token issued for one resource
+ * is refused on the other; the admin token is accepted on both.
+ */
+export const Resource = (kind: ResourceKind): ClassDecorator & MethodDecorator => SetMetadata(RESOURCE_KIND, kind);
+
 export const CurrentPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): Principal =>
-    (context.switchToHttp().getRequest<FastifyRequest & { principal: Principal }>()).principal,
+    context.switchToHttp().getRequest<FastifyRequest & { principal: Principal }>().principal,
 );

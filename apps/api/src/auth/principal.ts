@@ -1,12 +1,26 @@
 export type Scope = 'scim.read' | 'scim.write' | 'roster.admin';
 export const ALL_SCOPES: readonly Scope[] = ['scim.read', 'scim.write', 'roster.admin'];
 
+export function isScope(value: string): value is Scope {
+  return ALL_SCOPES.some((scope) => scope === value);
+}
+
+/**
+ * The protected resources Roster serves, each its own OAuth audience: the SCIM API
+ * (`${PUBLIC_URL}/v2`) and the MCP endpoint (`${PUBLIC_URL}/v2/mcp`). A token is good for the
+ * resources it was issued for and no others (RFC 8707, MCP authorization).
+ */
+export type ResourceKind = 'scim' | 'mcp';
+export const RESOURCES: readonly ResourceKind[] = ['scim', 'mcp'];
+
 /** Who is calling, as established by one of the bearer strategies. */
 export interface Principal {
   kind: 'admin' | 'api-token' | 'access-token' | 'external-jwt';
   /** Stable identifier for logs and rate limits; never the credential itself. */
   subject: string;
   scopes: ReadonlySet<string>;
+  /** The resources (audiences) this credential may be used on. */
+  resources: ReadonlySet<ResourceKind>;
   /** The directory user the credential acts as, when there is one (for /v2/me). */
   userId?: string;
   clientId?: string;
@@ -14,11 +28,19 @@ export interface Principal {
 
 /**
  * A way to turn a bearer token into a principal. Strategies are tried in order: `null` means
- * "not a token of mine"; throwing means "mine, and invalid".
+ * "not a token of mine"; throwing InvalidTokenError means "mine, and invalid".
  */
 export interface BearerStrategy {
   readonly name: string;
   authenticate(token: string): Promise<Principal | null>;
+}
+
+/** A token a strategy recognised but refuses; the description goes to the client (no secrets in it). */
+export class InvalidTokenError extends Error {
+  constructor(readonly description: string) {
+    super(description);
+    this.name = 'InvalidTokenError';
+  }
 }
 
 export const BEARER_STRATEGIES = Symbol('BEARER_STRATEGIES');

@@ -12,8 +12,12 @@ interface RouteEntry {
 @Injectable()
 export class RouteTable {
   private readonly entries = new Map<string, RouteEntry>();
+  private readonly registered: { method: string; url: string }[] = [];
 
   add(methods: string | string[], url: string): void {
+    for (const method of Array.isArray(methods) ? methods : [methods]) {
+      this.registered.push({ method: method.toUpperCase(), url });
+    }
     const key = url.toLowerCase().replace(/\/+$/, '') || '/';
     let entry = this.entries.get(key);
     if (!entry) {
@@ -27,6 +31,11 @@ export class RouteTable {
     for (const method of Array.isArray(methods) ? methods : [methods]) {
       entry.methods.add(method.toUpperCase());
     }
+  }
+
+  /** Every registered method and path pattern, as registered. */
+  list(): { method: string; url: string }[] {
+    return [...this.registered];
   }
 
   /** Methods registered for a path (query string ignored), empty when no route matches it. */

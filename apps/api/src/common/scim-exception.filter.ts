@@ -1,6 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import { ScimError } from '@roster/scim';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isOAuthEndpoint, OAuthExceptionFilter } from '../auth/oauth/oauth-exception.filter';
+import { bodyTooLargeDetail } from './body-limit';
 import { SCIM_CONTENT_TYPE } from './http';
 import { RouteTable } from './route-table';
 
@@ -34,12 +36,18 @@ const CONNECTION_CODES = new Set(['P1001', 'P1002', 'P1017', 'ECONNREFUSED', 'EC
 @Injectable()
 export class ScimExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  private readonly oauth = new OAuthExceptionFilter();
 
   constructor(private readonly routes: RouteTable) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
+    if (isOAuthEndpoint(request)) {
+      // Failures before the token controller runs (body parsing) must still leave as OAuth JSON.
+      this.oauth.catch(exception, host);
+      return;
+    }
     const { error, headers } = this.translate(exception, request);
     if (error.status >= 500) {
       this.logger.error(
@@ -135,7 +143,7 @@ function fromFastify(code: string, status: number, request: FastifyRequest): Sci
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ScimError(413, 'The request body is larger than this endpoint accepts.');
+      return new ScimError(413, bodyTooLargeDetail(request));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ScimError(415, `Content-Type ${String(request.headers['content-type'])} is not supported here.`);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

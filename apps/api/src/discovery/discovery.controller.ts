@@ -1,12 +1,22 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ResourceTypeResource, SchemaResource, ScimError, ServiceProviderConfigResource } from '@roster/scim';
 import { Discovery } from '../auth/decorators';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { DiscoveryService, ListResponse } from './discovery.service';
 import { RESOURCE_TYPES_EXAMPLE, SCHEMAS_EXAMPLE, SPC_EXAMPLE } from './discovery.examples';
 
+const scim = (example: object) => ({ 'application/scim+json': { schema: { type: 'object' as const }, example } });
+const NoFilter = ApiQuery({
+  name: 'filter',
+  required: false,
+  description: 'Not supported on discovery endpoints: a filter is answered with 403 (RFC 7644 §4).',
+});
+
+// Public by default; with DISCOVERY_PUBLIC=false any valid token may read them, hence the security entry.
 @ApiTags('Discovery')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'Only when DISCOVERY_PUBLIC=false and no valid token was sent (SCIM error).' })
 @Discovery()
 @ScimEndpoint()
 @Controller()
@@ -15,14 +25,15 @@ export class DiscoveryController {
 
   @Get()
   @ApiOperation({ summary: 'API root: the ServiceProviderConfig.' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', schema: { example: SPC_EXAMPLE } })
+  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scim(SPC_EXAMPLE) })
   root(): ServiceProviderConfigResource {
     return this.discovery.serviceProviderConfig();
   }
 
   @Get('v2/ServiceProviderConfig')
   @ApiOperation({ summary: 'What this server implements (RFC 7643 §5).' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', schema: { example: SPC_EXAMPLE } })
+  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scim(SPC_EXAMPLE) })
+  @NoFilter
   serviceProviderConfig(@Query('filter') filter?: string): ServiceProviderConfigResource {
     refuseFilter(filter);
     return this.discovery.serviceProviderConfig();
@@ -30,7 +41,8 @@ export class DiscoveryController {
 
   @Get('v2/ResourceTypes')
   @ApiOperation({ summary: 'The resource types: User, then Group (RFC 7643 §6).' })
-  @ApiOkResponse({ schema: { example: RESOURCE_TYPES_EXAMPLE } })
+  @ApiOkResponse({ description: 'ListResponse of ResourceTypes', content: scim(RESOURCE_TYPES_EXAMPLE) })
+  @NoFilter
   resourceTypes(@Query('filter') filter?: string): ListResponse {
     refuseFilter(filter);
     return this.discovery.resourceTypes();
@@ -39,13 +51,15 @@ export class DiscoveryController {
   @Get('v2/ResourceTypes/:id')
   @ApiParam({ name: 'id', example: 'User' })
   @ApiOperation({ summary: 'One resource type.' })
+  @ApiResponse({ status: 404, description: 'Unknown resource type (SCIM error).' })
   resourceType(@Param('id') id: string): ResourceTypeResource {
     return this.discovery.resourceType(id);
   }
 
   @Get('v2/Schemas')
   @ApiOperation({ summary: 'Every schema: User, Group, EnterpriseUser and Roster extensions (RFC 7643 §7).' })
-  @ApiOkResponse({ schema: { example: SCHEMAS_EXAMPLE } })
+  @ApiOkResponse({ description: 'ListResponse of Schemas', content: scim(SCHEMAS_EXAMPLE) })
+  @NoFilter
   schemas(@Query('filter') filter?: string): ListResponse {
     refuseFilter(filter);
     return this.discovery.schemas();
@@ -54,6 +68,7 @@ export class DiscoveryController {
   @Get('v2/Schemas/:id')
   @ApiParam({ name: 'id', example: 'urn:ietf:params:scim:schemas:core:2.0:User' })
   @ApiOperation({ summary: 'One schema by its URN.' })
+  @ApiResponse({ status: 404, description: 'Unknown schema (SCIM error).' })
   schema(@Param('id') id: string): SchemaResource {
     return this.discovery.schema(id);
   }

@@ -263,7 +263,7 @@ export class GroupsService {
       if (ref.type && ref.type !== type) {
         throw ScimError.badRequest('invalidValue', `Member "${ref.value}" is a ${type}, not a ${ref.type}.`);
       }
-      members.push({ id, type });
+      members.push({ id, type, ...(ref.display ? { display: ref.display } : {}) });
     }
     const childGroups = members.filter((m) => m.type === 'Group').map((m) => m.id);
     if (childGroups.length) {
@@ -419,7 +419,8 @@ function withMembers(resource: Record<string, unknown>, members: Record<string, 
 
 function toMemberRef(member: Record<string, unknown>): MemberRef {
   const type = typeof member.type === 'string' ? canonicalType(member.type) : undefined;
-  return { value: typeof member.value === 'string' ? member.value : '', ...(type ? { type } : {}) };
+  const display = typeof member.display === 'string' && member.display !== '' ? member.display : undefined;
+  return { value: typeof member.value === 'string' ? member.value : '', ...(type ? { type } : {}), ...(display ? { display } : {}) };
 }
 
 function canonicalType(type: string): MemberType {

@@ -37,6 +37,16 @@ export interface ListResult {
   Resources: Record<string, unknown>[];
 }
 
+/** A user `createMany` created, without rendering it: bulk imports answer with where it is, not what it is. */
+export interface CreatedUser {
+  id: string;
+  version: number;
+  location: string;
+}
+
+/** A created user, or what `create` would have thrown for that body (a ScimError, or a database failure). */
+export type CreateOutcome = CreatedUser | { error: unknown };
+
 /** Interactive transactions wait for a connection and run for at most this long. */
 export const TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
 
@@ -70,14 +80,68 @@ export class UsersService {
   }
 
   async create(body: unknown, projected: Projected = {}): Promise<UserResult> {
-    const input = normalizeInput(this.registry, 'User', body, 'create');
-    // RFC 7643 gives `active` no default; an account nobody deactivated is active.
-    const doc = { ...input.doc, active: input.doc.active ?? true };
-    const write = await this.toWrite(doc, input.password === undefined ? null : await hashPassword(input.password));
-    const record = await this.uniquely(write, () =>
-      this.prisma.client.$transaction((tx) => this.users.insert(tx, randomUUID(), write, new Date()), TX_OPTIONS),
-    );
+    const write = await this.prepareCreate(body);
+    const record = await this.insertOne(write);
     return this.result(record, projected);
+  }
+
+  /**
+   * Creates several users, each validated exactly as `create` validates it, with multi-row
+   * INSERTs in one transaction (Bulk's path for large imports). When that transaction fails (a
+   * userName taken by another item or by an existing user, typically), nothing of it stays, and
+   * each user is created in its own transaction instead, so that each gets its own answer.
+   *
+   * Never throws: a body's outcome is its user or the error `create` would have thrown for it, in
+   * order. Stops after `maxErrors` failures: the outcomes then end with the failure that reached
+   * it, and the bodies after it are not created.
+   */
+  async createMany(bodies: unknown[], options: { maxErrors?: number } = {}): Promise<CreateOutcome[]> {
+    const maxErrors = options.maxErrors ?? Number.POSITIVE_INFINITY;
+    // Passwords hash in parallel on libuv's thread pool; everything else is synchronous.
+    const settled = await Promise.allSettled(bodies.map((body) => this.prepareCreate(body)));
+    const prepared: ({ id: string; write: UserWrite } | { error: unknown })[] = [];
+    let errors = 0;
+    for (const item of settled) {
+      if (errors >= maxErrors) {
+        break;
+      }
+      if (item.status === 'fulfilled') {
+        prepared.push({ id: randomUUID(), write: item.value });
+      } else {
+        prepared.push({ error: item.reason });
+        errors++;
+      }
+    }
+    const valid = prepared.filter((p): p is { id: string; write: UserWrite } => 'write' in p);
+    try {
+      const now = new Date();
+      if (valid.length > 0) {
+        await this.prisma.client.$transaction((tx) => this.users.insertMany(tx, valid, now), TX_OPTIONS);
+      }
+      return prepared.map((p) => ('write' in p ? this.created(p.id, 1) : p));
+    } catch {
+      // The transaction left nothing behind; one by one, each failure stays with its own body.
+    }
+    const outcomes: CreateOutcome[] = [];
+    errors = 0;
+    for (const item of prepared) {
+      if (errors >= maxErrors) {
+        break;
+      }
+      if (!('write' in item)) {
+        outcomes.push(item);
+        errors++;
+        continue;
+      }
+      try {
+        const record = await this.insertOne(item.write, item.id);
+        outcomes.push(this.created(record.id, record.version));
+      } catch (error) {
+        outcomes.push({ error });
+        errors++;
+      }
+    }
+    return outcomes;
   }
 
   async replace(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<UserResult> {
@@ -172,6 +236,24 @@ export class UsersService {
           return write ? this.users.update(tx, current, write, new Date()) : current;
         }, TX_OPTIONS),
     );
+  }
+
+  /** A create body as the row to insert: normalised, validated, its password hashed. */
+  private async prepareCreate(body: unknown): Promise<UserWrite> {
+    const input = normalizeInput(this.registry, 'User', body, 'create');
+    // RFC 7643 gives `active` no default; an account nobody deactivated is active.
+    const doc = { ...input.doc, active: input.doc.active ?? true };
+    return this.toWrite(doc, input.password === undefined ? null : await hashPassword(input.password));
+  }
+
+  private insertOne(write: UserWrite, id: string = randomUUID()): Promise<UserRecord> {
+    return this.uniquely(write, () =>
+      this.prisma.client.$transaction((tx) => this.users.insert(tx, id, write, new Date()), TX_OPTIONS),
+    );
+  }
+
+  private created(id: string, version: number): CreatedUser {
+    return { id, version, location: this.location(id) };
   }
 
   /** Turns a unique violation into the 409 a SCIM client expects, naming the value. */

@@ -32,6 +32,8 @@ export interface MemberRow {
 export interface MemberKey {
   id: string;
   type: MemberType;
+  /** What the client called the member, if it said; echoed back on reads. */
+  display?: string;
 }
 
 type Db = PrismaService['client'] | Prisma.TransactionClient;
@@ -41,7 +43,7 @@ const SELECT_GROUP = `r.id::text AS id, r.display_name::text AS "displayName", r
   EXISTS (SELECT 1 FROM group_logos gl WHERE gl.group_id = r.id) AS "hasLogo"`;
 
 const SELECT_MEMBER = `m.group_id::text AS "groupId", m.member_id::text AS "memberId", m.member_type AS type,
-  coalesce(u.display_name, u.user_name::text, g.display_name::text) AS display
+  coalesce(m.display, u.display_name, u.user_name::text, g.display_name::text) AS display
   FROM group_members m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN groups g ON g.id = m.child_group_id`;
 
 /**
@@ -173,14 +175,15 @@ export class GroupsRepository {
       return 0;
     }
     return db.$executeRawUnsafe(
-      `INSERT INTO group_members (group_id, member_id, member_type, user_id, child_group_id, created)
+      `INSERT INTO group_members (group_id, member_id, member_type, user_id, child_group_id, display, created)
        SELECT $1::uuid, x.id, x.type,
-              CASE WHEN x.type = 'User' THEN x.id END, CASE WHEN x.type = 'Group' THEN x.id END, $4
-       FROM unnest($2::uuid[], $3::text[]) AS x(id, type)
+              CASE WHEN x.type = 'User' THEN x.id END, CASE WHEN x.type = 'Group' THEN x.id END, x.display, $5
+       FROM unnest($2::uuid[], $3::text[], $4::text[]) AS x(id, type, display)
        ON CONFLICT (group_id, member_id) DO NOTHING`,
       groupId,
       members.map((m) => m.id),
       members.map((m) => m.type),
+      members.map((m) => m.display ?? null),
       now,
     );
   }

@@ -51,6 +51,9 @@ export interface GroupMembershipRow {
 
 type Db = PrismaService['client'] | Prisma.TransactionClient;
 
+/** Rows per multi-row INSERT: large enough to amortise round trips, small enough to keep one statement's JSON modest. */
+const INSERT_CHUNK = 1000;
+
 const SELECT_USER = `r.id::text AS id, r.user_name::text AS "userName", r.external_id AS "externalId",
   r.display_name AS "displayName", r.active, r.doc, r.password_hash AS "passwordHash", r.version,
   r.created, r.last_modified AS "lastModified"`;
@@ -99,6 +102,51 @@ export class UsersRepository {
       },
     });
     return { id, ...omitEmails(write), version: 1, created: now, lastModified: now };
+  }
+
+  /**
+   * Inserts new users and their emails with multi-row INSERTs (one pair per chunk of rows), in the
+   * caller's transaction. The rows travel as one JSON parameter each, so a statement's size does
+   * not depend on PostgreSQL's limit on the number of bind parameters.
+   */
+  async insertMany(
+    db: Prisma.TransactionClient,
+    users: { id: string; write: UserWrite }[],
+    now: Date,
+  ): Promise<UserRecord[]> {
+    for (let start = 0; start < users.length; start += INSERT_CHUNK) {
+      const chunk = users.slice(start, start + INSERT_CHUNK);
+      await db.$executeRawUnsafe(
+        `INSERT INTO users (id, user_name, external_id, display_name, active, doc, password_hash, version, created, last_modified)
+         SELECT x.id, x.user_name, x.external_id, x.display_name, x.active, x.doc, x.password_hash, 1, $2, $2
+         FROM jsonb_to_recordset($1::jsonb)
+           AS x(id uuid, user_name citext, external_id text, display_name text, active boolean, doc jsonb, password_hash text)`,
+        JSON.stringify(
+          chunk.map(({ id, write }) => ({
+            id,
+            user_name: write.userName,
+            external_id: write.externalId,
+            display_name: write.displayName,
+            active: write.active,
+            doc: write.doc,
+            password_hash: write.passwordHash,
+          })),
+        ),
+        now,
+      );
+      const emails = chunk.flatMap(({ id, write }) =>
+        write.emails.map((e, position) => ({ user_id: id, position, ...e })),
+      );
+      if (emails.length) {
+        await db.$executeRawUnsafe(
+          `INSERT INTO user_emails (user_id, position, value, type, "primary")
+           SELECT x.user_id, x.position, x.value, x.type, x."primary"
+           FROM jsonb_to_recordset($1::jsonb) AS x(user_id uuid, position int, value text, type text, "primary" boolean)`,
+          JSON.stringify(emails),
+        );
+      }
+    }
+    return users.map(({ id, write }) => ({ id, ...omitEmails(write), version: 1, created: now, lastModified: now }));
   }
 
   /** Writes a new state of an existing user, bumping its version; the caller holds the row lock. */

@@ -299,8 +299,8 @@ describe('normalizeInput: real IdP bodies', () => {
     expect(group(traces.oktaGroup()).doc).toEqual({ displayName: 'Test SCIMv2' });
   });
 
-  it('Microsoft collection group: the readOnly member display is dropped, the value kept', () => {
-    expect(group(traces.msFilledGroup()).doc.members).toEqual([{ value: 'id3' }]);
+  it('Microsoft collection group: the member display is kept with the value', () => {
+    expect(group(traces.msFilledGroup()).doc.members).toEqual([{ value: 'id3', display: 'VP' }]);
   });
 
   it('a group without displayName is a 400', () => {
@@ -458,12 +458,14 @@ describe('normalizeInput: attribute names', () => {
     expect(user(body).doc).toEqual({ userName: 'bjensen', ...rest });
   });
 
+  it('keeps the display a client gives a member (echoed back on reads) and drops a null $ref', () => {
+    expect(group({ displayName: 'g', members: [{ value: 'u1', display: 'VP', $ref: null }] }).doc).toEqual({
+      displayName: 'g',
+      members: [{ value: 'u1', display: 'VP' }],
+    });
+  });
+
   it.each([
-    [
-      'members.display',
-      { displayName: 'g', members: [{ value: 'u1', display: 'VP', $ref: null }] },
-      { displayName: 'g', members: [{ value: 'u1' }] },
-    ],
     [
       'the Roster logo',
       { displayName: 'g', [ROSTER_GROUP_SCHEMA]: { logo: 'https://x/logo.png' } },
@@ -827,10 +829,12 @@ describe('normalizeAttributeValue (for the PATCH engine)', () => {
   });
 
   it('drops readOnly sub-attributes inside the value', () => {
-    const members = registry.resolveName('Group', 'members');
-    expect(members && normalizeAttributeValue(registry, members, [{ value: 'u', display: 'U' }])).toEqual([
-      { value: 'u' },
+    const groups = registry.resolveName('User', 'emails');
+    expect(groups && normalizeAttributeValue(registry, groups, [{ value: 'a@b', display: 'A' }])).toEqual([
+      { value: 'a@b', display: 'A' },
     ]);
+    const manager = registry.resolveName('User', `${ENT}:manager`);
+    expect(manager && normalizeAttributeValue(registry, manager, { value: 'm', displayName: 'Boss' })).toEqual({ value: 'm' });
   });
 
   it('rejects a wrong type with the path in the detail', () => {
@@ -1138,5 +1142,24 @@ describe('checkImmutable', () => {
     const before = user(traces.msPostEnterpriseUser()).doc;
     const after = user(traces.oktaCreate()).doc;
     expect(() => checkImmutable(registry, 'User', before, after)).not.toThrow();
+  });
+});
+
+describe('strings PostgreSQL cannot store', () => {
+  const registry = new SchemaRegistry();
+  it.each([
+    ['a NUL character', 'bad\u0000name'],
+    ['an unpaired high surrogate', 'bad\ud800name'],
+    ['an unpaired low surrogate', 'bad\udc00name'],
+  ])('refuses %s with invalidValue', (_, nickName) => {
+    expect(() => normalizeInput(registry, 'User', { userName: 'u', nickName }, 'create')).toThrow(
+      expect.objectContaining({ status: 400, scimType: 'invalidValue' }),
+    );
+  });
+
+  it('accepts a proper surrogate pair', () => {
+    expect(normalizeInput(registry, 'User', { userName: 'u', nickName: 'emoji \ud83d\ude00' }, 'create').doc.nickName).toBe(
+      'emoji \ud83d\ude00',
+    );
   });
 });

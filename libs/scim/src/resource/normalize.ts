@@ -68,6 +68,8 @@ function tooLong(text: string): boolean {
  * Rejects a value nested deeper than 8 objects or arrays, holding more than 10,000 values in
  * total, or with a string (key or value) over 64 KiB in UTF-8. The PATCH engine can reuse it.
  */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function assertInputLimits(value: unknown): void {
   let count = 0;
   const visit = (node: unknown, depth: number): void => {
@@ -77,6 +79,9 @@ export function assertInputLimits(value: unknown): void {
     }
     if (typeof node === 'string') {
       if (tooLong(node)) throw invalidValue(`A string value is longer than ${INPUT_LIMITS.maxStringBytes} bytes`);
+      // PostgreSQL cannot store U+0000 or a lone surrogate in text or JSONB; refuse them here
+      // rather than fail at the database.
+      if (UNSTORABLE.test(node)) throw invalidValue('A string value contains U+0000 or an unpaired surrogate');
       return;
     }
     if (typeof node !== 'object' || node === null) return;

@@ -378,9 +378,10 @@ export const GROUP_SCHEMA_DEFINITION: SchemaDefinition = {
           mutability: 'immutable',
           canonicalValues: ['User', 'Group'],
         }),
-        // Absent from §8.7.1 but used by the RFC's own examples and by every IdP; the service fills
-        // it from the member, so clients cannot set it.
-        display({ mutability: 'readOnly' }),
+        // Absent from §8.7.1 but used by the RFC's own examples and by every IdP. A client may name
+        // the member when adding it (Okta, Microsoft's collection) and gets that name back; otherwise
+        // the service fills it from the member. Like value, it cannot be edited afterwards.
+        display({ mutability: 'immutable' }),
       ],
       { multiValued: true },
     ),

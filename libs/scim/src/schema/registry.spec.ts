@@ -152,7 +152,7 @@ const GROUP_ROWS: Row[] = [
     'none',
     { canonicalValues: ['User', 'Group'] },
   ],
-  ['members.display', 'string', false, false, false, 'readOnly', 'default', 'none'],
+  ['members.display', 'string', false, false, false, 'immutable', 'default', 'none'],
 ];
 
 const ENTERPRISE_ROWS: Row[] = [

@@ -1,0 +1,121 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ApiTokenRecord, ApiTokensRepository } from '@roster/db';
+import { ScimError } from '@roster/scim';
+import { randomUUID } from 'node:crypto';
+import { isResourceId } from '../common/etag';
+import { BearerStrategy, InvalidTokenError, Principal, ResourceKind } from './principal';
+import { parseRosterScope, splitScope } from './scopes';
+import { randomSecret, secretsEqual, sha256 } from './secrets';
+
+export const API_TOKEN_PREFIX = 'roster_at_';
+/** last_used_at is written at most this often per token, not on every request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface CreateApiToken {
+  name: string;
+  scope: string;
+  /** Seconds from now; none means the token does not expire. */
+  expiresIn?: number;
+  /** Also valid on the MCP endpoint (`/v2/mcp`), not only on the SCIM API. */
+  mcp?: boolean;
+}
+
+/** What the management API and the CLI show of a token: never the token or its hash. */
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  scope: string;
+  mcp: boolean;
+  created: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+/**
+ * Long-lived opaque bearer tokens: what an IdP administrator pastes into Entra ID or Okta as the
+ * "secret token". `roster_at_` + 256 random bits, shown once, stored as a SHA-256 hash (the
+ * token cannot be guessed, so a slow hash would buy nothing and cost every request).
+ */
+@Injectable()
+export class ApiTokensService implements BearerStrategy {
+  readonly name = 'api-token';
+  private readonly logger = new Logger('ApiTokens');
+
+  constructor(private readonly tokens: ApiTokensRepository) {}
+
+  async create(input: CreateApiToken): Promise<ApiTokenView & { token: string }> {
+    const name = input.name.trim();
+    if (!name || name.length > 200) {
+      throw ScimError.badRequest('invalidValue', 'name must have 1 to 200 characters.');
+    }
+    const scope = parseRosterScope(input.scope).join(' ');
+    if (input.expiresIn !== undefined && (!Number.isInteger(input.expiresIn) || input.expiresIn < 60)) {
+      throw ScimError.badRequest('invalidValue', 'expires_in must be a whole number of seconds, at least 60.');
+    }
+    const token = randomSecret(API_TOKEN_PREFIX);
+    const record = await this.tokens.insert({
+      id: randomUUID(),
+      name,
+      tokenHash: sha256(token).toString('hex'),
+      scope,
+      mcp: input.mcp ?? false,
+      expiresAt: input.expiresIn === undefined ? null : new Date(Date.now() + input.expiresIn * 1000),
+    });
+    this.logger.log({ tokenId: record.id, scope, mcp: record.mcp }, `Created API token "${name}".`);
+    return { ...view(record), token };
+  }
+
+  async list(): Promise<ApiTokenView[]> {
+    return (await this.tokens.listActive()).map(view);
+  }
+
+  async revoke(id: string): Promise<void> {
+    if (!isResourceId(id) || !(await this.tokens.revoke(id, new Date()))) {
+      throw ScimError.notFound(`API token ${id} not found (or already revoked).`);
+    }
+    this.logger.log({ tokenId: id }, 'Revoked an API token.');
+  }
+
+  async authenticate(token: string): Promise<Principal | null> {
+    if (!token.startsWith(API_TOKEN_PREFIX)) {
+      return null;
+    }
+    const hash = sha256(token);
+    const record = await this.tokens.findByHash(hash.toString('hex'));
+    if (!record || !secretsEqual(hash, Buffer.from(record.tokenHash, 'hex'))) {
+      throw new InvalidTokenError('The API token is not known.');
+    }
+    const now = new Date();
+    if (record.revokedAt) {
+      throw new InvalidTokenError('The API token has been revoked.');
+    }
+    if (record.expiresAt && record.expiresAt <= now) {
+      throw new InvalidTokenError('The API token has expired.');
+    }
+    if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
+      // Bookkeeping must not fail or slow the request it describes.
+      this.tokens.touch(record.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS)).catch((error: unknown) => {
+        this.logger.warn({ tokenId: record.id, err: String(error) }, 'Could not record API token use.');
+      });
+    }
+    const resources: ResourceKind[] = record.mcp ? ['scim', 'mcp'] : ['scim'];
+    return {
+      kind: 'api-token',
+      subject: `api-token:${record.id}`,
+      scopes: new Set(splitScope(record.scope)),
+      resources: new Set(resources),
+    };
+  }
+}
+
+function view(record: ApiTokenRecord): ApiTokenView {
+  return {
+    id: record.id,
+    name: record.name,
+    scope: record.scope,
+    mcp: record.mcp,
+    created: record.created.toISOString(),
+    expires_at: record.expiresAt?.toISOString() ?? null,
+    last_used_at: record.lastUsedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,91 @@
+import { ConfigError, loadConfig } from '../config';
+import { isAcceptableJwksUrl, parseTrustedIssuers } from './auth-config';
+
+const ENTRA = {
+  issuer: 'https://login.microsoftonline.com/tenant/v2.0',
+  jwksUri: 'https://login.microsoftonline.com/tenant/discovery/v2.0/keys',
+  audience: 'api://roster',
+  scopeClaim: 'roles',
+  scopeMap: { 'Directory.Read': 'scim.read', 'Directory.Write': 'scim.read scim.write' },
+};
+
+describe('parseTrustedIssuers', () => {
+  it('reads a JSON array with defaults for resources and algorithms', () => {
+    const { issuers, problems } = parseTrustedIssuers(JSON.stringify([ENTRA]));
+    expect(problems).toEqual([]);
+    expect(issuers).toEqual([
+      { ...ENTRA, audience: ['api://roster'], resources: ['scim'], algorithms: ['RS256', 'ES256'] },
+    ]);
+  });
+
+  it('is empty when unset', () => {
+    expect(parseTrustedIssuers(undefined)).toEqual({ issuers: [], problems: [] });
+  });
+
+  it.each([
+    ['not json', 'is not valid JSON'],
+    ['{}', 'must be a JSON array'],
+    ['[{"issuer":"","jwksUri":"https://x","audience":"a"}]', '[0].issuer'],
+    ['[{"issuer":"i","jwksUri":"http://evil.example.com/keys","audience":"a"}]', '[0].jwksUri'],
+    ['[{"issuer":"i","jwksUri":"https://x","audience":[]}]', '[0].audience'],
+    ['[{"issuer":"i","jwksUri":"https://x","audience":"a","scopeMap":{"r":"root"}}]', '[0].scopeMap'],
+    ['[{"issuer":"i","jwksUri":"https://x","audience":"a","resources":["ftp"]}]', '[0].resources'],
+    ['[{"issuer":"i","jwksUri":"https://x","audience":"a","algorithms":["HS256"]}]', '[0].algorithms'],
+    [
+      '[{"issuer":"i","jwksUri":"https://x","audience":"a"},{"issuer":"i","jwksUri":"https://y","audience":"b"}]',
+      'listed twice',
+    ],
+  ])('refuses %s', (raw, problem) => {
+    expect(parseTrustedIssuers(raw).problems.join('\n')).toContain(problem);
+  });
+
+  it('accepts https anywhere and http only on loopback for JWKS URLs', () => {
+    expect(isAcceptableJwksUrl('https://idp.example.com/keys')).toBe(true);
+    expect(isAcceptableJwksUrl('http://127.0.0.1:8080/keys')).toBe(true);
+    expect(isAcceptableJwksUrl('http://localhost/keys')).toBe(true);
+    expect(isAcceptableJwksUrl('http://10.0.0.1/keys')).toBe(false);
+    expect(isAcceptableJwksUrl('file:///etc/passwd')).toBe(false);
+  });
+});
+
+describe('loadConfig: auth settings', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({}).auth).toEqual({
+      keyEncryptionKey: undefined,
+      signingAlg: 'ES256',
+      accessTokenTtl: 3600,
+      clientCredentialsTtl: 3600,
+      assertionMaxLifetime: 3600,
+      clockSkew: 60,
+      assertionMaxBytes: 8192,
+      rateLimit: { perClient: 60, perAddress: 120 },
+      trustedIssuers: [],
+    });
+  });
+
+  it('keeps the client-credentials lifetime within 60 to 360 minutes', () => {
+    expect(loadConfig({ OAUTH_CLIENT_CREDENTIALS_TTL_MINUTES: '360' }).auth.clientCredentialsTtl).toBe(21600);
+    expect(() => loadConfig({ OAUTH_CLIENT_CREDENTIALS_TTL_MINUTES: '59' })).toThrow(ConfigError);
+    expect(() => loadConfig({ OAUTH_CLIENT_CREDENTIALS_TTL_MINUTES: '361' })).toThrow(ConfigError);
+  });
+
+  it('names a bad key encryption key and bad trusted issuers in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ ROSTER_KEY_ENCRYPTION_KEY: 'c2hvcnQ=', TRUSTED_ISSUERS: '[1]', OAUTH_SIGNING_ALG: 'HS256' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('ROSTER_KEY_ENCRYPTION_KEY');
+    expect(problems).toContain('TRUSTED_ISSUERS: [0] must be an object');
+    expect(problems).toContain('OAUTH_SIGNING_ALG');
+    expect(problems).not.toContain('c2hvcnQ=');
+  });
+
+  it('accepts a 32-byte base64 key encryption key', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ ROSTER_KEY_ENCRYPTION_KEY: key }).auth.keyEncryptionKey).toBe(key);
+  });
+});

@@ -1,0 +1,42 @@
+import { Body, Controller, Headers, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../decorators';
+import { NO_STORE, OAuthExceptionFilter } from './oauth-exception.filter';
+import { TOKEN_ERROR_EXAMPLE, TOKEN_REQUEST_EXAMPLE, TOKEN_RESPONSE_EXAMPLE } from './oauth.examples';
+import { TokenResponse, TokenService } from './token.service';
+
+@ApiTags('OAuth')
+@Public()
+@UseFilters(OAuthExceptionFilter)
+@Controller('v2/Login/Oauth2/Token')
+export class TokenController {
+  constructor(private readonly tokens: TokenService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'OAuth 2.0 token endpoint: JWT-bearer grant (RFC 7523) and client credentials.',
+    description:
+      'Form-encoded only. Clients authenticate with private_key_jwt, client_secret_basic or client_secret_post; ' +
+      'the jwt-bearer grant may rely on its signed assertion alone. `resource` (RFC 8707) selects the audience: ' +
+      'the SCIM API (default) or the MCP endpoint. Errors follow RFC 6749 §5.2, not the SCIM error format.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ schema: { type: 'object', example: TOKEN_REQUEST_EXAMPLE } })
+  @ApiResponse({ status: 200, description: 'An access token.', schema: { example: TOKEN_RESPONSE_EXAMPLE } })
+  @ApiResponse({ status: 400, description: 'RFC 6749 §5.2 error.', schema: { example: TOKEN_ERROR_EXAMPLE } })
+  @ApiResponse({ status: 401, description: 'invalid_client.' })
+  @ApiResponse({ status: 429, description: 'Too many requests for this client or address (Retry-After).' })
+  async token(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponse> {
+    const response = await this.tokens.exchange({ contentType, authorization, body, address: request.ip });
+    reply.headers(NO_STORE);
+    return response;
+  }
+}

@@ -1,0 +1,84 @@
+import { Controller, Delete, Get, HttpCode, Inject, Logger, OnModuleDestroy, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CurrentPrincipal, Resource, Scopes } from '../auth/decorators';
+import { Principal } from '../auth/principal';
+import { resourceUrl } from '../auth/resources';
+import { ScimHttpError } from '../common/scim-exception.filter';
+import { APP_CONFIG, AppConfig } from '../config';
+import { toAuthInfo } from './mcp-caller';
+import { McpEndpoint, normaliseHeaders, responseShape } from './mcp-endpoint';
+import { McpServerFactory } from './mcp-server.factory';
+
+const STATELESS = 'The MCP endpoint is stateless: send every JSON-RPC message with POST (no SSE stream, no sessions).';
+
+/**
+ * `/v2/mcp`, the MCP resource. The global guard has already authenticated the bearer token
+ * (401 with the RFC 9728 challenge otherwise) and checked that it was issued for this resource;
+ * no scope is required to connect, since the tool list follows the token's scopes.
+ */
+@ApiTags('MCP')
+@Resource('mcp')
+@Scopes()
+@Controller('v2/mcp')
+export class McpController implements OnModuleDestroy {
+  private readonly logger = new Logger('Mcp');
+  private readonly endpoint: McpEndpoint;
+
+  constructor(
+    factory: McpServerFactory,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.endpoint = new McpEndpoint(
+      (context) => factory.build(context),
+      // Refused requests (bad headers, unknown versions) and tool failures end up here; the
+      // client already has its answer, this is for operators.
+      (error) => this.logger.debug({ err: error.message }, 'MCP request not served'),
+    );
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'MCP Streamable HTTP endpoint (JSON-RPC), protocol revisions 2025-03-26 to 2026-07-28; see docs/mcp.md.',
+  })
+  @ApiBody({ schema: { type: 'object', example: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } } })
+  @ApiResponse({ status: 200, description: 'A JSON-RPC response (application/json, or text/event-stream).' })
+  @ApiResponse({ status: 202, description: 'A notification was accepted.' })
+  @ApiResponse({ status: 403, description: 'The Origin header names an origin that is not allowed.' })
+  async post(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    const shape = responseShape(request.headers.accept);
+    const parsedJson = request.body !== undefined && !Buffer.isBuffer(request.body);
+    normaliseHeaders(request.raw.headers, parsedJson);
+    const authInfo = toAuthInfo(principal, bearerToken(request), resourceUrl(this.config, 'mcp'));
+    // From here on the SDK writes the response on the raw Node objects; Fastify must not.
+    reply.hijack();
+    await this.endpoint.handle(Object.assign(request.raw, { auth: authInfo }), reply.raw, request.body, shape);
+  }
+
+  @Get()
+  @HttpCode(405)
+  @ApiOperation({ summary: 'Not supported (no standalone SSE stream): 401 without a token, 405 with one.' })
+  get(): never {
+    throw new ScimHttpError(405, STATELESS, { allow: 'POST' });
+  }
+
+  @Delete()
+  @HttpCode(405)
+  @ApiOperation({ summary: 'Not supported (no sessions to end): 401 without a token, 405 with one.' })
+  delete(): never {
+    throw new ScimHttpError(405, STATELESS, { allow: 'POST' });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.endpoint.close();
+  }
+}
+
+/** The guard accepted exactly this header, so it is a Bearer token. */
+function bearerToken(request: FastifyRequest): string {
+  return (request.headers.authorization ?? '').replace(/^Bearer\s+/i, '').trim();
+}

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../prisma.service';
+
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  tokenHash: string;
+  scope: string;
+  mcp: boolean;
+  created: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export type NewApiToken = Pick<ApiTokenRecord, 'id' | 'name' | 'tokenHash' | 'scope' | 'mcp' | 'expiresAt'>;
+
+@Injectable()
+export class ApiTokensRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async insert(token: NewApiToken): Promise<ApiTokenRecord> {
+    return this.prisma.client.apiToken.create({ data: token });
+  }
+
+  /** By hash: the hash is the lookup key, so the plain token never reaches the database. */
+  async findByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
+    return (await this.prisma.client.apiToken.findUnique({ where: { tokenHash } })) ?? undefined;
+  }
+
+  async listActive(): Promise<ApiTokenRecord[]> {
+    return this.prisma.client.apiToken.findMany({ where: { revokedAt: null }, orderBy: { created: 'asc' } });
+  }
+
+  async revoke(id: string, now: Date): Promise<boolean> {
+    const result = await this.prisma.client.apiToken.updateMany({
+      where: { id, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    return result.count === 1;
+  }
+
+  /**
+   * Records use without a write per request: the row changes only when the stored time is older
+   * than `staleBefore`, so a busy token costs at most one UPDATE per interval.
+   */
+  async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
+    await this.prisma.client.apiToken.updateMany({
+      where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] },
+      data: { lastUsedAt: now },
+    });
+  }
+}

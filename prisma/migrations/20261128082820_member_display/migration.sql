@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "group_members" ADD COLUMN     "display" TEXT;

@@ -1,0 +1,112 @@
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/app';
+
+const ROOT = join(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist/api/apps/api/src/main.js');
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the built service as `npm start` does, and waits for its banner. */
+async function startProcess(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Roster is listening on')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`The service did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => output, exited };
+}
+
+/**
+ * The process as operators run it: the quick start's banner, data that survives a restart,
+ * graceful SIGTERM with a request in flight, and configuration errors that name the variable.
+ */
+describe('The service process', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    // What `npm start` does first: build when the sources are newer than the build.
+    const build = spawnSync(process.execPath, ['-e', "import('./scripts/lib/build.mjs').then((m) => m.ensureBuilt())"], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (build.status !== 0) {
+      throw new Error(`Build failed:\n${build.stdout}\n${build.stderr}`);
+    }
+    dataDir = mkdtempSync(join(tmpdir(), 'roster-process-'));
+  });
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the URLs and a one-time admin token, keeps data across a restart, and drains on SIGTERM', async () => {
+    const port = await freePort();
+    const env = { PORT: String(port), DATA_DIR: dataDir };
+    const base = `http://127.0.0.1:${port}`;
+
+    const first = await startProcess(env);
+    const banner = first.output();
+    expect(banner).toContain(`${base}/v2`);
+    expect(banner).toContain(`${base}/docs`);
+    const token = /(roster_admin_[A-Za-z0-9_-]{43})/.exec(banner)?.[1];
+    expect(token).toBeDefined();
+    const spc = await fetch(`${base}/v2/ServiceProviderConfig`);
+    expect(spc.status).toBe(200);
+    expect(spc.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    const created = await fetch(`${base}/v2/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'survivor@example.com' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    // A request in flight when SIGTERM arrives still gets its answer; then the process exits 0.
+    const inFlight = fetch(`${base}/v2/Users?count=1000`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGTERM');
+    expect((await inFlight).status).toBe(200);
+    expect(await first.exited).toBe(0);
+    // The log has the token nowhere but in the one-time banner line.
+    expect(first.output().split(token!).length).toBe(2);
+
+    const second = await startProcess(env);
+    try {
+      expect(second.output()).not.toContain('roster_admin_');
+      const read = await fetch(`${base}/v2/Users/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(read.status).toBe(200);
+      expect(((await read.json()) as { userName: string }).userName).toBe('survivor@example.com');
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  });
+
+  it('refuses to start on bad configuration, naming every bad variable', () => {
+    const result = spawnSync(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: 'eighty', DATABASE_URL: 'mysql://nope', LOG_LEVEL: 'loud' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(78);
+    for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL']) {
+      expect(result.stderr).toContain(name);
+    }
+  });
+});
