@@ -21,7 +21,7 @@ import {
  * `.../scim/v2`; here it is `/v2`.
  */
 
-// Seeding 100+ users and groups for B2 takes longer than Jest's 5 s default on a loaded machine.
+// Seeding 150 users and 105 groups for B2 can take longer than the e2e project's 60 s on a loaded machine.
 jest.setTimeout(180_000);
 
 describe('Okta provisioning replays (provisioning-traces.md §B)', () => {
@@ -126,7 +126,11 @@ describe('Okta provisioning replays (provisioning-traces.md §B)', () => {
       for (let i = 0; i < 105; i += 15) {
         const batch = await Promise.all(
           Array.from({ length: 15 }, async (_, j) => {
-            const res = await post('/v2/Groups', { schemas: [GROUP], displayName: `${tag} group ${i + j}`, members: [] });
+            const res = await post('/v2/Groups', {
+              schemas: [GROUP],
+              displayName: `${tag} group ${i + j}`,
+              members: [],
+            });
             expect(res.status).toBe(201);
             return res.body.id as string;
           }),
@@ -457,7 +461,11 @@ describe('Okta provisioning replays (provisioning-traces.md §B)', () => {
 
     it('B5 default headers: bodies sent as "application/scim+json; charset=utf-8" are parsed on POST, PUT and PATCH (not 415)', async () => {
       const userName = `${unique('charset')}@example.com`;
-      const created = await server.post('/v2/Users', { ...createBody, userName, emails: [] }, { headers: OKTA_SPEC_HEADERS });
+      const created = await server.post(
+        '/v2/Users',
+        { ...createBody, userName, emails: [] },
+        { headers: OKTA_SPEC_HEADERS },
+      );
       expect({ status: created.status, error: created.status === 201 ? undefined : created.body?.detail }).toEqual({
         status: 201,
         error: undefined,
@@ -469,11 +477,9 @@ describe('Okta provisioning replays (provisioning-traces.md §B)', () => {
         { headers: OKTA_SPEC_HEADERS },
       );
       expect(replaced.status).toBe(200);
-      const patched = await server.patch(
-        `/v2/Users/${id}`,
-        patchOp({ op: 'replace', value: { active: false } }),
-        { headers: OKTA_SPEC_HEADERS },
-      );
+      const patched = await server.patch(`/v2/Users/${id}`, patchOp({ op: 'replace', value: { active: false } }), {
+        headers: OKTA_SPEC_HEADERS,
+      });
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject({ displayName: 'Replaced', active: false });
     });

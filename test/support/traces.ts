@@ -165,8 +165,8 @@ export function flattenSchemasLikeTheGalleryTemplate(resources: any[]): { user: 
 }
 
 /**
- * What Entra's default attribute mapping for a non-gallery SCIM app targets (S1 "Attribute mappings"), the
- * `targetDirectoryUserAttributes` the template checks (everything except `id`).
+ * What Entra's default attribute mapping for a non-gallery SCIM app targets (S1 "Attribute mappings"). The
+ * template checks the target directory's attribute list, which holds at least these, and exempts only `id`.
  */
 export const ENTRA_DEFAULT_USER_TARGETS = [
   'userName',

@@ -106,7 +106,8 @@ function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void 
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, json);
   fastify.addContentTypeParser('text/plain', { parseAs: 'buffer' }, json);
-  fastify.addContentTypeParser(/^application\/[\w.+-]*\+json$/i, { parseAs: 'buffer' }, json);
+  // A regex is matched against the whole header, parameters included (`; charset=utf-8`).
+  fastify.addContentTypeParser(/^application\/[\w.+-]*\+json\s*(;.*)?$/i, { parseAs: 'buffer' }, json);
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'buffer' },

@@ -145,9 +145,15 @@ class FilterCompiler {
       case 'not':
         return `(NOT ${this.compile(filter.filter, scope, depth)})`;
       case 'present':
-        return this.term(filter.path, scope, (operand) => present(operand));
-      case 'compare':
+        return this.complexPresence(filter.path, scope) ?? this.term(filter.path, scope, (operand) => present(operand));
+      case 'compare': {
+        // `name eq null` asks whether the complex attribute is there at all, like `not (name pr)`.
+        const presence = filter.value === null && (filter.op === 'eq' || filter.op === 'ne') ? this.complexPresence(filter.path, scope) : undefined;
+        if (presence) {
+          return filter.op === 'eq' ? `(NOT ${presence})` : presence;
+        }
         return this.compare(filter.path, filter.op, filter.value, scope);
+      }
       case 'valuePath':
         return this.valuePath(filter.path, filter.filter, scope, depth);
     }
@@ -166,6 +172,46 @@ class FilterCompiler {
   }
 
   /**
+   * `pr` on a complex attribute named without a sub-attribute (RFC 7644 §3.4.2.2): a singular
+   * one is present when its object has content, a multi-valued one when it has an element.
+   * Undefined when the path is not such an attribute.
+   */
+  private complexPresence(path: AttrPath, scope: Scope): string | undefined {
+    if (scope.kind !== 'resource' || path.sub) {
+      return undefined;
+    }
+    const resolved = this.context.registry.resolve(this.context.resourceType, path);
+    if (!resolved || resolved.subAttribute || resolved.attribute.type !== 'complex') {
+      return undefined;
+    }
+    const extension = resolved.extension ? resolved.schemaId : undefined;
+    if (resolved.attribute.multiValued) {
+      return `EXISTS (SELECT 1 ${this.elementSource(resolved.attribute, resolved.attributePath, extension).from})`;
+    }
+    if (resolved.attribute.name === 'meta' && !extension) {
+      return 'true';
+    }
+    const doc = extension ? `${this.alias}.doc->${jsonKey(extension)}` : `${this.alias}.doc`;
+    return present({ sql: '', json: `(${doc}->${jsonKey(resolved.attribute.name)})`, type: 'complex', caseExact: false });
+  }
+
+  /** `schemas`: the core schema, plus each extension the resource holds data for. */
+  private schemasSource(): ElementSource {
+    const core = this.context.registry.coreSchema(this.context.resourceType).id;
+    const parts = [
+      `ARRAY[${this.context.params.add(core)}::text]`,
+      ...this.context.registry
+        .extensionSchemas(this.context.resourceType)
+        .map((e) => `(CASE WHEN ${this.alias}.doc ? ${jsonKey(e.id)} THEN ARRAY[${jsonKey(e.id)}::text] ELSE ARRAY[]::text[] END)`),
+    ];
+    const e = `e${++this.elementCounter}`;
+    return {
+      from: `FROM unnest(${parts.join(' || ')}) ${e}(v) WHERE true`,
+      operand: () => ({ sql: `${e}.v`, type: 'reference', caseExact: false }),
+    };
+  }
+
+  /**
    * Resolves a path in the current scope and builds a predicate on it; multi-valued attributes
    * become "some element satisfies it".
    */
@@ -180,6 +226,10 @@ class FilterCompiler {
       }
       return build(scope.source.operand(sub), `${scope.path}.${sub.name}`);
     }
+    if (!path.uri && !path.sub && path.attr.toLowerCase() === 'schemas') {
+      const source = this.schemasSource();
+      return `EXISTS (SELECT 1 ${source.from} AND ${build(source.operand(SCHEMAS_ATTRIBUTE), 'schemas')})`;
+    }
     const resolved = this.context.registry.resolve(this.context.resourceType, path);
     if (!resolved) {
       throw ScimError.badRequest('invalidFilter', `Unknown attribute "${formatPath(path)}" in filter.`);
@@ -189,11 +239,16 @@ class FilterCompiler {
       throw ScimError.badRequest('invalidFilter', `"${canonicalPath}" cannot be used in a filter.`);
     }
     if (attribute.multiValued) {
-      const source = this.elementSource(attribute, resolved.attributePath, resolved.extension ? resolved.schemaId : undefined);
       const sub = subAttribute ?? this.context.registry.subAttribute(attribute, 'value');
       if (!sub) {
         throw ScimError.badRequest('invalidFilter', `"${canonicalPath}" needs a sub-attribute in a filter.`);
       }
+      const source = this.elementSource(
+        attribute,
+        resolved.attributePath,
+        resolved.extension ? resolved.schemaId : undefined,
+        new Set([sub.name]),
+      );
       return `EXISTS (SELECT 1 ${source.from} AND ${build(source.operand(sub), `${resolved.attributePath}.${sub.name}`)})`;
     }
     if (attribute.type === 'complex' && !subAttribute) {
@@ -285,6 +340,18 @@ class FilterCompiler {
       );
     }
     const base = extension ? `${r}.doc->${jsonKey(extension)}` : `${r}.doc`;
+    if (extension && attribute.name === 'manager' && (subAttribute?.name === '$ref' || subAttribute?.name === 'displayName')) {
+      // Stored as {value} only; $ref and displayName are derived on read, so derive them here too.
+      const managerId = `(${base}->'manager'->>'value')`;
+      if (subAttribute.name === '$ref') {
+        return column(`(${this.context.params.add(this.context.baseUrl)} || '/Users/' || ${managerId})`);
+      }
+      return column(
+        `(SELECT coalesce(mu.display_name, mu.user_name::text) FROM users mu WHERE mu.id = ` +
+          `(CASE WHEN ${managerId} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN ${managerId}::uuid END))`,
+        { text: true },
+      );
+    }
     const json = subAttribute
       ? `${base}->${jsonKey(attribute.name)}->${jsonKey(subAttribute.name)}`
       : `${base}->${jsonKey(attribute.name)}`;
@@ -365,6 +432,10 @@ class FilterCompiler {
   }
 
   private jsonElementOperand(element: string, sub: AttributeDefinition): Operand {
+    if (sub.name === 'primary') {
+      // RFC 7643 §2.4: an element without `primary` is not the primary one.
+      return { sql: `COALESCE(${element}->>'primary', 'false')`, type: 'boolean', caseExact: false };
+    }
     return {
       sql: `(${element}->>${jsonKey(sub.name)})`,
       json: `(${element}->${jsonKey(sub.name)})`,
@@ -436,6 +507,18 @@ class FilterCompiler {
 
 const EMAIL_COLUMNS = new Set(['value', 'type', 'primary']);
 
+/** RFC 7643 §3: every resource's `schemas`, which no schema lists but filters may name. */
+const SCHEMAS_ATTRIBUTE: AttributeDefinition = {
+  name: 'schemas',
+  type: 'reference',
+  multiValued: true,
+  required: true,
+  caseExact: false,
+  mutability: 'readOnly',
+  returned: 'always',
+  uniqueness: 'none',
+};
+
 function isSubset(names: Set<string>, allowed: Set<string>): boolean {
   return [...names].every((n) => allowed.has(n.toLowerCase()));
 }
@@ -464,6 +547,17 @@ function collectNames(filter: Filter, into: Set<string> = new Set()): Set<string
 
 function formatPath(path: AttrPath): string {
   return `${path.uri ? `${path.uri}:` : ''}${path.attr}${path.sub ? `.${path.sub}` : ''}`;
+}
+
+/**
+ * `x op $n` made two-valued without hiding it from the planner. Parameters are never NULL, so the
+ * comparison is NULL exactly when `x` is, and `AND x IS NOT NULL` turns that NULL into false;
+ * both conjuncts stay plain quals, so an index on `x` (or on lower(x)) can serve the first.
+ * `COALESCE(x op $n, false)` means the same but no index can serve it: every filter became a
+ * sequential scan.
+ */
+function definite(test: string, operand: string): string {
+  return `(${test} AND ${operand} IS NOT NULL)`;
 }
 
 /** `pr`: has a value that is not null, "", [] or {} (RFC 7644 §3.4.2.2). */
@@ -506,8 +600,11 @@ function booleanComparison(operand: Operand, op: CompareOp, value: FilterValue, 
   if (op !== 'eq' && op !== 'ne') {
     throw ScimError.badRequest('invalidFilter', `${label} is a boolean; only eq and ne apply.`);
   }
-  const test = operand.json !== undefined ? `(${operand.sql} = ${params.add(String(bool))})` : `(${operand.sql} = ${params.add(bool)})`;
-  return op === 'eq' ? `COALESCE(${test}, false)` : `(NOT COALESCE(${test}, false))`;
+  const test = definite(
+    operand.json !== undefined ? `${operand.sql} = ${params.add(String(bool))}` : `${operand.sql} = ${params.add(bool)}`,
+    operand.sql,
+  );
+  return op === 'eq' ? test : `(NOT ${test})`;
 }
 
 function numberComparison(operand: Operand, op: CompareOp, value: FilterValue, label: string, params: SqlParams): string {
@@ -533,9 +630,9 @@ function orderedComparison(left: string, op: CompareOp, right: string, label: st
     throw ScimError.badRequest('invalidFilter', `"${op}" does not apply to ${label}.`);
   }
   if (op === 'ne') {
-    return `(NOT COALESCE(${left} = ${right}, false))`;
+    return `(NOT ${definite(`${left} = ${right}`, left)})`;
   }
-  return `COALESCE(${left} ${sqlOp} ${right}, false)`;
+  return definite(`${left} ${sqlOp} ${right}`, left);
 }
 
 function stringComparison(operand: Operand, op: CompareOp, value: string, params: SqlParams): string {
@@ -545,32 +642,33 @@ function stringComparison(operand: Operand, op: CompareOp, value: string, params
   const fold = !operand.caseExact;
   const left = fold ? `lower(${operand.sql})` : operand.sql;
   const v = fold ? value.toLowerCase() : value;
+  const test = (sql: string) => definite(sql, operand.sql);
   switch (op) {
     case 'eq':
-      return `COALESCE(${left} = ${params.add(v)}, false)`;
+      return test(`${left} = ${params.add(v)}`);
     case 'ne':
-      return `(NOT COALESCE(${left} = ${params.add(v)}, false))`;
+      return `(NOT ${test(`${left} = ${params.add(v)}`)})`;
     case 'co':
-      return `COALESCE(${left} LIKE ${params.add(`%${escapeLike(v)}%`)}, false)`;
+      return test(`${left} LIKE ${params.add(`%${escapeLike(v)}%`)}`);
     case 'sw':
-      return `COALESCE(${left} LIKE ${params.add(`${escapeLike(v)}%`)}, false)`;
+      return test(`${left} LIKE ${params.add(`${escapeLike(v)}%`)}`);
     case 'ew':
-      return `COALESCE(${left} LIKE ${params.add(`%${escapeLike(v)}`)}, false)`;
+      return test(`${left} LIKE ${params.add(`%${escapeLike(v)}`)}`);
     case 'gt':
-      return `COALESCE(${left} > ${params.add(v)}, false)`;
+      return test(`${left} > ${params.add(v)}`);
     case 'ge':
-      return `COALESCE(${left} >= ${params.add(v)}, false)`;
+      return test(`${left} >= ${params.add(v)}`);
     case 'lt':
-      return `COALESCE(${left} < ${params.add(v)}, false)`;
+      return test(`${left} < ${params.add(v)}`);
     case 'le':
-      return `COALESCE(${left} <= ${params.add(v)}, false)`;
+      return test(`${left} <= ${params.add(v)}`);
   }
 }
 
 function uuidComparison(operand: Operand, op: CompareOp, value: string, params: SqlParams): string {
   if (op === 'eq' || op === 'ne') {
     // A value that is not a UUID names no resource; it must not reach a ::uuid cast either.
-    const test = UUID.test(value) ? `COALESCE(${operand.sql} = ${params.add(value.toLowerCase())}::uuid, false)` : 'false';
+    const test = UUID.test(value) ? definite(`${operand.sql} = ${params.add(value.toLowerCase())}::uuid`, operand.sql) : 'false';
     return op === 'eq' ? test : `(NOT ${test})`;
   }
   return stringComparison({ ...operand, sql: `${operand.sql}::text`, uuid: false, caseExact: false }, op, value, params);

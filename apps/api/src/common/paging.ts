@@ -30,6 +30,8 @@ interface CursorState {
   q: string;
   /** Issued at, seconds. */
   t: number;
+  /** totalResults counted for the first page, carried so later pages need not count again. */
+  n?: number;
 }
 
 export interface PagingOptions {
@@ -64,11 +66,15 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
     baseUrl: options.baseUrl,
   };
   const where = request.filter ? compileFilter(request.filter, context) : 'true';
-  const key = request.sortBy ? compileSortKey(request.sortBy, context) : { sql: 'r.created', type: 'dateTime' as const };
+  // The default key is a NOT NULL column: its keyset is one row comparison, and its order needs no
+  // NULLS clause, so both match users_created_idx / groups_created_idx in either direction.
+  const key: { sql: string; type: AttributeType; notNull?: boolean } = request.sortBy
+    ? compileSortKey(request.sortBy, context)
+    : { sql: 'r.created', type: 'dateTime', notNull: true };
   const filterParams = [...params.values];
-  const totalResults = await source.count(where, filterParams);
 
   if (request.cursor === undefined) {
+    const totalResults = await source.count(where, filterParams);
     if (request.count === 0) {
       return { rows: [], totalResults, startIndex: request.startIndex };
     }
@@ -76,7 +82,7 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
     const rows = await source.list({
       where,
       params: filterParams,
-      orderBy: `${key.sql} ${direction} NULLS LAST, r.id ${direction}`,
+      orderBy: `${key.sql} ${direction}${key.notNull ? '' : ' NULLS LAST'}, r.id ${direction}`,
       limit: request.count,
       offset: request.startIndex - 1,
       sortKey: key.sql,
@@ -86,6 +92,8 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
 
   const fingerprint = queryFingerprint(options.resourceType, request);
   const state = request.cursor === '' ? undefined : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds);
+  // Counting a million rows costs more than the page itself: count once, on the first page.
+  const totalResults = typeof state?.n === 'number' ? state.n : await source.count(where, filterParams);
   if (request.count === 0) {
     return { rows: [], totalResults };
   }
@@ -102,7 +110,9 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
     const id = params.add(state.i);
     const after = descending ? '<' : '>';
     // NULL keys sort last in both directions; reading backwards they therefore come first.
-    if (state.k === null) {
+    if (key.notNull && state.k !== null) {
+      keyset = `((${key.sql}, r.id) ${after} (${params.add(state.k)}${cast}, ${id}::uuid))`;
+    } else if (state.k === null) {
       keyset = backwards
         ? `(${key.sql} IS NOT NULL OR r.id ${after} ${id}::uuid)`
         : `(${key.sql} IS NULL AND r.id ${after} ${id}::uuid)`;
@@ -112,11 +122,11 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
       keyset = `((${key.sql} ${after} ${k}${cast}) OR (${key.sql} = ${k}${cast} AND r.id ${after} ${id}::uuid)${nullClause})`;
     }
   }
-  const nulls = backwards ? 'NULLS FIRST' : 'NULLS LAST';
+  const nulls = key.notNull ? '' : backwards ? ' NULLS FIRST' : ' NULLS LAST';
   const fetched = await source.list({
     where: `(${where}) AND ${keyset}`,
     params: [...params.values],
-    orderBy: `${key.sql} ${direction} ${nulls}, r.id ${direction}`,
+    orderBy: `${key.sql} ${direction}${nulls}, r.id ${direction}`,
     limit: request.count + 1,
     offset: 0,
     sortKey: key.sql,
@@ -133,9 +143,9 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
   return {
     rows,
     totalResults,
-    ...(hasNext && last ? { nextCursor: encodeCursor({ k: keyValue(last.sortKey), i: last.id, d: 'n', q: fingerprint }) } : {}),
+    ...(hasNext && last ? { nextCursor: encodeCursor({ k: keyValue(last.sortKey), i: last.id, d: 'n', q: fingerprint, n: totalResults }) } : {}),
     ...(hasPrevious && first
-      ? { previousCursor: encodeCursor({ k: keyValue(first.sortKey), i: first.id, d: 'p', q: fingerprint }) }
+      ? { previousCursor: encodeCursor({ k: keyValue(first.sortKey), i: first.id, d: 'p', q: fingerprint, n: totalResults }) }
       : {}),
   };
 }
@@ -193,6 +203,7 @@ function decodeCursor(cursor: string, fingerprint: string, timeoutSeconds: numbe
     !/^[0-9a-f-]{36}$/i.test(state.i) ||
     (state.d !== 'n' && state.d !== 'p') ||
     typeof state.t !== 'number' ||
+    (state.n !== undefined && !(Number.isInteger(state.n) && state.n >= 0)) ||
     !['string', 'number', 'boolean'].includes(typeof state.k) && state.k !== null
   ) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');

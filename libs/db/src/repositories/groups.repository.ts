@@ -192,8 +192,15 @@ export class GroupsRepository {
     if (!ids.length) {
       return 0;
     }
+    // One index probe per id, whatever the planner thinks of the group: with `member_id = ANY($2)`
+    // it reads the whole group (or the whole table, when one group is most of it) once the id
+    // list is long, and the cost follows the group's size. LIMIT 1 keeps the lateral subquery
+    // from being flattened into a join the planner could hash; (group_id, member_id) is the
+    // primary key, so it drops nothing.
     return db.$executeRawUnsafe(
-      `DELETE FROM group_members WHERE group_id = $1::uuid AND member_id = ANY($2::uuid[])`,
+      `DELETE FROM group_members d WHERE d.ctid = ANY (ARRAY(
+         SELECT m.ctid FROM unnest($2::uuid[]) AS x(id)
+         CROSS JOIN LATERAL (SELECT m.ctid FROM group_members m WHERE m.group_id = $1::uuid AND m.member_id = x.id LIMIT 1) AS m))`,
       groupId,
       ids,
     );

@@ -478,12 +478,15 @@ describe('discovery documents', () => {
   it.each(registry.schemas().map((s) => [s.id]))('renders /Schemas/%s', (id) => {
     const resource = registry.schemaResource(id, BASE);
     const definition = registry.schema(id);
+    // Core schemas also show externalId (RFC 7643 §3.1), which Entra maps and the gallery checks.
+    const isCore = registry.resourceTypes().some((t) => t.schema === id);
+    const externalId = registry.commonAttributes().filter((a) => a.name === 'externalId');
     expect(resource).toEqual({
       schemas: [SCHEMA_SCHEMA],
       id,
       name: definition?.name,
       description: definition?.description,
-      attributes: definition?.attributes,
+      attributes: [...(isCore ? externalId : []), ...(definition?.attributes ?? [])],
       meta: { resourceType: 'Schema', location: `${BASE}/Schemas/${id}` },
     });
     expect(nullPaths(resource)).toEqual([]);
@@ -491,7 +494,8 @@ describe('discovery documents', () => {
 
   it('renders every characteristic of every attribute, with camelCase values', () => {
     const rendered = registry.schemaResources(BASE).flatMap((s) => flatten(s.attributes).map(([, a]) => a));
-    expect(rendered).toHaveLength(USER_ROWS.length + GROUP_ROWS.length + ENTERPRISE_ROWS.length + 1);
+    // + the Roster logo, + externalId on the User and Group schemas.
+    expect(rendered).toHaveLength(USER_ROWS.length + GROUP_ROWS.length + ENTERPRISE_ROWS.length + 1 + 2);
     for (const attribute of rendered) {
       expect(Object.keys(attribute)).toEqual(
         expect.arrayContaining([
@@ -518,8 +522,9 @@ describe('discovery documents', () => {
 
   it('hands out copies, so a caller cannot alter the definitions', () => {
     const resource = registry.schemaResource(USER_SCHEMA, BASE);
-    resource.attributes[0].required = false;
-    expect(registry.schemaResource(USER_SCHEMA, BASE).attributes[0].required).toBe(true);
+    const userName = (r: typeof resource) => r.attributes.find((a) => a.name === 'userName');
+    userName(resource)!.required = false;
+    expect(userName(registry.schemaResource(USER_SCHEMA, BASE))?.required).toBe(true);
   });
 
   it('finds a schema in any case and answers with its canonical id', () => {

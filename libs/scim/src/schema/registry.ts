@@ -229,12 +229,17 @@ export class SchemaRegistry {
   schemaResource(id: string, baseUrl: string): SchemaResource {
     const schema = this.schema(id);
     if (!schema) throw ScimError.notFound(`Schema "${id}" not found`);
+    // `externalId` (RFC 7643 §3.1) belongs to no schema, but Entra maps attributes to it and
+    // Microsoft's gallery validation looks for every mapped attribute in /Schemas.
+    const isCore = this.typeList.some((t) => t.schema.toLowerCase() === schema.id.toLowerCase());
+    const externalId = this.common.find((a) => a.name === 'externalId');
+    const attributes = isCore && externalId ? [externalId, ...schema.attributes] : schema.attributes;
     return {
       schemas: [SCHEMA_SCHEMA],
       id: schema.id,
       name: schema.name,
       description: schema.description,
-      attributes: schema.attributes.map(renderAttribute),
+      attributes: attributes.map(renderAttribute),
       meta: { resourceType: 'Schema', location: joinUrl(baseUrl, `/Schemas/${schema.id}`) },
     };
   }
