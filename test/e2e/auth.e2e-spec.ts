@@ -1,6 +1,3 @@
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PrismaService } from '@roster/db';
 import { base64url, decodeProtectedHeader, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
@@ -8,50 +5,12 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessTokensService } from '../../apps/api/src/auth/access-tokens.service';
-import { ApiTokensService } from '../../apps/api/src/auth/api-tokens.service';
-import { OAuthClientsService } from '../../apps/api/src/auth/clients.service';
-import { CurrentPrincipal, Resource, Scopes } from '../../apps/api/src/auth/decorators';
-import { Principal } from '../../apps/api/src/auth/principal';
 import { SigningKeysService } from '../../apps/api/src/auth/signing-keys.service';
-import { AppModule } from '../../apps/api/src/app.module';
-import { RouteTable } from '../../apps/api/src/common/route-table';
-import { loadConfig } from '../../apps/api/src/config';
-import { ADMIN_TOKEN, freePort, startServer, TestServer } from '../support/app';
-import { createTestDatabase, testDatabaseKind } from '../support/database';
+import { ADMIN_TOKEN, startServer, TestServer } from '../support/app';
+import { testDatabaseKind } from '../support/database';
 import { newClientKey, TEST_KEK } from '../support/oauth';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
-
-/** Stands in for the MCP endpoint (a later issue): a route of the MCP resource. */
-@Controller('v2/mcp')
-@Resource('mcp')
-class McpProbeController {
-  @Get()
-  @Scopes('scim.read')
-  probe(@CurrentPrincipal() principal: Principal): { kind: string } {
-    return { kind: principal.kind };
-  }
-}
-
-/** The whole application plus the probe route, on a real port, like startServer. */
-async function startWithMcpProbe(): Promise<TestServer> {
-  const database = await createTestDatabase();
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
-    SCIM_ADMIN_TOKEN: ADMIN_TOKEN,
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
-    PUBLIC_URL: baseUrl,
-    PORT: String(port),
-    ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK,
-  });
-  @Module({ imports: [AppModule.register(config, new RouteTable())], controllers: [McpProbeController] })
-  class ProbeModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(ProbeModule, new FastifyAdapter(), { logger: false });
-  await app.listen({ port, host: '127.0.0.1' });
-  return new TestServer(app, config, baseUrl, database);
-}
 
 function challenge(server: TestServer, extra = ''): string {
   return `Bearer resource_metadata="${server.baseUrl}/.well-known/oauth-protected-resource"${extra}`;
@@ -59,14 +18,12 @@ function challenge(server: TestServer, extra = ''): string {
 
 describe('Resource server: challenges, audiences and bearer credentials', () => {
   let server: TestServer;
-  /** Another instance with a route of the MCP resource; its tokens come from its own services. */
-  let probe: TestServer;
 
   beforeAll(async () => {
-    [server, probe] = await Promise.all([startServer({ ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK }), startWithMcpProbe()]);
+    server = await startServer({ ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK });
   });
   afterAll(async () => {
-    await Promise.all([server.close(), probe.close()]);
+    await server.close();
   });
 
   describe('401 challenges (RFC 6750, RFC 9728)', () => {
@@ -92,11 +49,11 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
       );
     });
 
-    it('names the path-aware MCP metadata on MCP routes', async () => {
-      const res = await probe.get('/v2/mcp', { token: null });
+    it('names the path-aware MCP metadata on the MCP endpoint', async () => {
+      const res = await server.post('/v2/mcp', { jsonrpc: '2.0', id: 1, method: 'ping' }, { token: null });
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe(
-        `Bearer resource_metadata="${probe.baseUrl}/.well-known/oauth-protected-resource/v2/mcp", scope="scim.read"`,
+      expect(res.headers.get('www-authenticate')).toMatch(
+        new RegExp(`^Bearer resource_metadata="${server.baseUrl}/\\.well-known/oauth-protected-resource/v2/mcp"`),
       );
     });
 
@@ -208,29 +165,19 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
     });
 
     it('refuses a token for the MCP endpoint on the SCIM API, and a SCIM token on the MCP endpoint', async () => {
-      expect(await refusal((await issue('mcp')).token)).toBe(
-        'This token was issued for the MCP endpoint, not for the SCIM API.',
-      );
-
-      const key = await newClientKey();
-      const { client_id: id } = await probe.app
-        .get(OAuthClientsService)
-        .register({ client_name: 'assistant', jwks: { keys: [key.publicJwk] } });
-      const probeTokens = probe.app.get(AccessTokensService);
-      const onProbe = async (resource: 'scim' | 'mcp') =>
-        (await probeTokens.issue({ subject: id, clientId: id, scopes: ['scim.read'], resource, lifetimeSeconds: 300 }))
-          .token;
-      expect((await probe.get('/v2/mcp', { token: await onProbe('mcp') })).body).toEqual({ kind: 'access-token' });
-      const scimOnMcp = await probe.get('/v2/mcp', { token: await onProbe('scim') });
+      const mcp = (await issue('mcp')).token;
+      expect(await refusal(mcp)).toBe('This token was issued for the MCP endpoint, not for the SCIM API.');
+      // GET /v2/mcp answers 405 to an accepted token (no SSE stream) and 401 to a refused one.
+      expect((await server.get('/v2/mcp', { token: mcp })).status).toBe(405);
+      const scimOnMcp = await server.get('/v2/mcp', { token: (await issue('scim')).token });
       expect(scimOnMcp.status).toBe(401);
       expect(scimOnMcp.body.detail).toBe('This token was issued for the SCIM API, not for the MCP endpoint.');
       expect(scimOnMcp.headers.get('www-authenticate')).toContain('/.well-known/oauth-protected-resource/v2/mcp');
-      expect((await probe.get('/v2/Users', { token: await onProbe('scim') })).status).toBe(200);
     });
 
     it('accepts the admin token on both resources', async () => {
-      expect((await probe.get('/v2/mcp')).body).toEqual({ kind: 'admin' });
-      expect((await probe.get('/v2/Users')).status).toBe(200);
+      expect((await server.get('/v2/mcp')).status).toBe(405);
+      expect((await server.get('/v2/Users')).status).toBe(200);
     });
 
     it('stops accepting the tokens of a revoked client', async () => {
@@ -317,14 +264,14 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
     });
 
     it('is valid on the MCP endpoint only when created with mcp: true', async () => {
-      const tokens = probe.app.get(ApiTokensService);
-      const scimOnly = (await tokens.create({ name: 'scim', scope: 'scim.read' })).token;
-      const refused = await probe.get('/v2/mcp', { token: scimOnly });
+      const scimOnly = (await server.post('/admin/tokens', { name: 'scim', scope: 'scim.read' })).body.token;
+      const refused = await server.get('/v2/mcp', { token: scimOnly });
       expect(refused.status).toBe(401);
       expect(refused.body.detail).toBe('This token was issued for the SCIM API, not for the MCP endpoint.');
-      const both = (await tokens.create({ name: 'assistant', scope: 'scim.read', mcp: true })).token;
-      expect((await probe.get('/v2/mcp', { token: both })).body).toEqual({ kind: 'api-token' });
-      expect((await probe.get('/v2/Users', { token: both })).status).toBe(200);
+      const both = (await server.post('/admin/tokens', { name: 'assistant', scope: 'scim.read', mcp: true })).body
+        .token;
+      expect((await server.get('/v2/mcp', { token: both })).status).toBe(405);
+      expect((await server.get('/v2/Users', { token: both })).status).toBe(200);
     });
 
     it('validates the management input and answers with SCIM errors', async () => {

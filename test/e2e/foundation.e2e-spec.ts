@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminTokenService } from '../../apps/api/src/auth/admin-token.service';
 import { ADMIN_TOKEN, startServer, TestServer } from '../support/app';
-import { PrismaService } from '@roster/db';
+import { DATABASE, DatabaseHandle } from '@roster/db';
 import { Client } from 'pg';
-import { createTestDatabase, testDatabaseKind } from '../support/database';
+import { adminUrl, createTestDatabase, testDatabaseKind } from '../support/database';
 import { nullPaths } from '../support/json';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -251,12 +251,29 @@ describePostgres('Foundation: several instances on one empty PostgreSQL database
   });
 });
 
+/** Makes the server's database unreachable, as an outage would: no connection succeeds any more. */
+async function cutOffDatabase(server: TestServer): Promise<void> {
+  if (testDatabaseKind() === 'pglite') {
+    await server.app.get<DatabaseHandle>(DATABASE).close();
+    return;
+  }
+  const name = new URL(server.config.database.url!).pathname.slice(1);
+  const admin = new Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query('UPDATE pg_database SET datallowconn = false WHERE datname = $1', [name]);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  } finally {
+    await admin.end();
+  }
+}
+
 describe('Foundation: database failure', () => {
   it('answers 503 with a SCIM error when the database is gone, and /ready says so', async () => {
     const server = await startServer();
     try {
       expect((await server.get('/v2/Users')).status).toBe(200);
-      await server.app.get(PrismaService).simulateOutage();
+      await cutOffDatabase(server);
       const res = await server.get('/v2/Users');
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ schemas: [ERROR], status: '503', detail: expect.stringContaining('database is unavailable') });

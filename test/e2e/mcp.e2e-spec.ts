@@ -22,9 +22,9 @@ class Tokens {
     });
     expect(client.status).toBe(201);
     this.clientId = client.body.client_id;
-    expect((await this.server.post('/v2/Users', { userName, name: { givenName: 'Ada', familyName: 'Admin' } })).status).toBe(
-      201,
-    );
+    expect(
+      (await this.server.post('/v2/Users', { userName, name: { givenName: 'Ada', familyName: 'Admin' } })).status,
+    ).toBe(201);
     this.userName = userName;
   }
 
@@ -88,7 +88,10 @@ describe('MCP endpoint over raw HTTP', () => {
   }
 
   beforeAll(async () => {
-    server = await startServer({ ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK, MCP_ALLOWED_ORIGINS: 'https://inspector.example' });
+    server = await startServer({
+      ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK,
+      MCP_ALLOWED_ORIGINS: 'https://inspector.example',
+    });
     tokens = new Tokens(server);
     await tokens.setUp('ada.admin@example.com');
     [readWrite, readOnly] = await Promise.all([tokens.issue('scim.read scim.write'), tokens.issue('scim.read')]);
@@ -99,17 +102,22 @@ describe('MCP endpoint over raw HTTP', () => {
 
   describe('authentication', () => {
     const challenge = () =>
-      `Bearer resource_metadata="${server.baseUrl}/.well-known/oauth-protected-resource/v2/mcp"`;
+      `Bearer resource_metadata="${server.baseUrl}/.well-known/oauth-protected-resource/v2/mcp", scope="scim.read scim.write"`;
 
-    it.each(['POST', 'GET', 'DELETE'])('answers %s without a token with 401 and the RFC 9728 challenge', async (method) => {
-      const res = await server.request(method, '/v2/mcp', {
-        token: null,
-        ...(method === 'POST' ? { raw: JSON.stringify(initialize()), headers: { 'content-type': 'application/json' } } : {}),
-      });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe(challenge());
-      expect(res.body).toMatchObject({ schemas: [ERROR], status: '401' });
-    });
+    it.each(['POST', 'GET', 'DELETE'])(
+      'answers %s without a token with 401 and the RFC 9728 challenge',
+      async (method) => {
+        const res = await server.request(method, '/v2/mcp', {
+          token: null,
+          ...(method === 'POST'
+            ? { raw: JSON.stringify(initialize()), headers: { 'content-type': 'application/json' } }
+            : {}),
+        });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe(challenge());
+        expect(res.body).toMatchObject({ schemas: [ERROR], status: '401' });
+      },
+    );
 
     it('adds error="invalid_token" for a bad token', async () => {
       const res = await post(initialize(), { token: 'not-a-real-token' });
@@ -125,6 +133,24 @@ describe('MCP endpoint over raw HTTP', () => {
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
       expect(res.body.detail).toBe('This token was issued for the SCIM API, not for the MCP endpoint.');
+    });
+
+    it('accepts API tokens created with mcp: true (the "API key" mode of Le Chat) and the admin token', async () => {
+      const created = await server.post('/admin/tokens', { name: 'le-chat', scope: 'scim.read', mcp: true });
+      expect(created.status).toBe(201);
+      const apiToken: string = created.body.token;
+      const who = await legacy('tools/call', { name: 'whoami', arguments: {} }, { token: apiToken });
+      expect(who.body.result.structuredContent).toMatchObject({ kind: 'api-token', scopes: ['scim.read'], user: null });
+      const tools = await legacy('tools/list', {}, { token: apiToken });
+      expect(tools.body.result.tools.map((t: { name: string }) => t.name)).not.toContain('create_user');
+
+      const scimOnly = (await server.post('/admin/tokens', { name: 'entra', scope: 'scim.read' })).body.token;
+      const refused = await post(initialize(), { token: scimOnly });
+      expect(refused.status).toBe(401);
+      expect(refused.body.detail).toBe('This token was issued for the SCIM API, not for the MCP endpoint.');
+
+      const admin = await legacy('tools/call', { name: 'whoami', arguments: {} }, { token: server.adminToken });
+      expect(admin.body.result.structuredContent).toMatchObject({ kind: 'admin' });
     });
 
     it.each(['GET', 'DELETE'])('answers %s with a valid token with 405 and Allow: POST', async (method) => {
@@ -175,7 +201,25 @@ describe('MCP endpoint over raw HTTP', () => {
         .split('\n')
         .filter((line) => line.startsWith('data: '))
         .map((line) => JSON.parse(line.slice(6)));
-      expect(data).toEqual([expect.objectContaining({ id: 1, result: expect.objectContaining({ protocolVersion: LEGACY }) })]);
+      expect(data).toEqual([
+        expect.objectContaining({ id: 1, result: expect.objectContaining({ protocolVersion: LEGACY }) }),
+      ]);
+    });
+
+    it('serves the trailing-slash spelling of the endpoint the same way', async () => {
+      const res = await server.request('POST', '/v2/mcp/', {
+        token: readWrite,
+        raw: JSON.stringify(initialize()),
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      });
+      expect(res.status).toBe(200);
+      const refused = await server.request('POST', '/v2/mcp/', {
+        token: readWrite,
+        raw: JSON.stringify(initialize()),
+        headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      });
+      expect(refused.status).toBe(403);
+      expect((await server.request('GET', '/v2/mcp/', { token: null })).status).toBe(401);
     });
 
     it('accepts a notification with 202 and no body', async () => {
@@ -253,7 +297,10 @@ describe('MCP endpoint over raw HTTP', () => {
       expect(res.headers.get('access-control-allow-origin')).toBe('https://inspector.example');
       expect(res.headers.get('access-control-allow-methods')).toContain('POST');
       expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
-      const refused = await server.request('OPTIONS', '/v2/mcp', { token: null, headers: { origin: 'https://evil.example' } });
+      const refused = await server.request('OPTIONS', '/v2/mcp', {
+        token: null,
+        headers: { origin: 'https://evil.example' },
+      });
       expect(refused.status).toBe(403);
     });
   });
@@ -318,6 +365,414 @@ describe('MCP endpoint over raw HTTP', () => {
         user: { userName: 'ada.admin@example.com', name: 'Ada Admin', active: true },
       });
       expect(JSON.parse(result.content[0].text)).toEqual(result.structuredContent);
+    });
+  });
+
+  describe('directory tools', () => {
+    const ids: Record<string, string> = {};
+
+    async function createUser(body: Record<string, unknown>): Promise<string> {
+      const res = await server.post('/v2/Users', body);
+      expect(res.status).toBe(201);
+      return res.body.id;
+    }
+
+    beforeAll(async () => {
+      ids.bjensen = await createUser({
+        userName: 'bjensen@example.com',
+        name: { givenName: 'Barbara', familyName: 'Jensen' },
+        emails: [{ value: 'babs@corp.example', type: 'work', primary: true }],
+        title: 'Tour Guide',
+      });
+      ids.obrien = await createUser({ userName: 'sean', displayName: 'Seán O"Brien' });
+      ids.inactive = await createUser({ userName: 'gone@example.com', active: false });
+    });
+
+    it('search_users finds free text in names, emails and userNames, escaped as a SCIM string', async () => {
+      for (const [query, userName] of [
+        ['barb', 'bjensen@example.com'],
+        ['JENSEN', 'bjensen@example.com'],
+        ['corp.example', 'bjensen@example.com'],
+        ['O"Brien', 'sean'],
+      ]) {
+        const result = await callTool('search_users', { query }, readOnly);
+        expect(result.isError).toBeUndefined();
+        expect(result.structuredContent.users.map((u: { userName: string }) => u.userName)).toEqual([userName]);
+      }
+      const summary = (await callTool('search_users', { query: 'barb' })).structuredContent.users[0];
+      expect(summary).toEqual({
+        id: ids.bjensen,
+        userName: 'bjensen@example.com',
+        name: 'Barbara Jensen',
+        email: 'babs@corp.example',
+        title: 'Tour Guide',
+        active: true,
+        etag: 'W/"1"',
+      });
+    });
+
+    it('search_users takes a SCIM filter, alone or with free text, and attributes', async () => {
+      const inactive = await callTool('search_users', { filter: 'active eq false' });
+      expect(inactive.structuredContent).toMatchObject({ totalResults: 1, users: [{ userName: 'gone@example.com' }] });
+      const both = await callTool('search_users', { query: 'example.com', filter: 'active eq true' });
+      expect(both.structuredContent.users.map((u: { userName: string }) => u.userName)).toEqual([
+        'ada.admin@example.com',
+        'bjensen@example.com',
+      ]);
+      const projected = await callTool('search_users', { query: 'barb', attributes: ['userName', 'title'] });
+      expect(projected.structuredContent.users).toEqual([
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          id: ids.bjensen,
+          userName: 'bjensen@example.com',
+          title: 'Tour Guide',
+        },
+      ]);
+    });
+
+    it('pages search results with an opaque cursor that continues the same search', async () => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const result = await callTool('search_users', {
+          filter: 'userName pr',
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
+        expect(result.structuredContent.totalResults).toBe(4);
+        seen.push(...result.structuredContent.users.map((u: { userName: string }) => u.userName));
+        cursor = result.structuredContent.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(2);
+      expect(seen).toEqual(['ada.admin@example.com', 'bjensen@example.com', 'gone@example.com', 'sean']);
+    });
+
+    it('answers bad filters, cursors and arguments with isError results the model can act on', async () => {
+      const filter = await callTool('search_users', { filter: 'userName zz "x"' });
+      expect(filter.isError).toBe(true);
+      expect(filter.content[0].text).toMatch(/^SCIM error 400 invalidFilter: /);
+      const cursor = await callTool('search_users', { cursor: 'bm90LWEtY3Vyc29y' });
+      expect(cursor.isError).toBe(true);
+      expect(cursor.content[0].text).toContain('invalidCursor');
+      const tooMany = await callTool('search_users', { limit: 1000 });
+      expect(tooMany.isError).toBe(true);
+      expect(tooMany.content[0].text).toContain('limit');
+      const neither = await callTool('get_user', {});
+      expect(neither.isError).toBe(true);
+      expect(neither.content[0].text).toContain('Give either id or userName');
+      const missing = await callTool('get_user', { id: '00000000-0000-4000-8000-000000000000' });
+      expect(missing.isError).toBe(true);
+      expect(missing.content[0].text).toMatch(/^SCIM error 404: User 00000000-0000-4000-8000-000000000000 not found\./);
+    });
+
+    it('get_user reads by id or userName, as the REST API does, with its etag', async () => {
+      const rest = await server.get(`/v2/Users/${ids.bjensen}`);
+      const byId = await callTool('get_user', { id: ids.bjensen });
+      expect(byId.structuredContent).toEqual({ user: rest.body, etag: rest.headers.get('etag') });
+      const byName = await callTool('get_user', { userName: 'BJENSEN@example.com' });
+      expect(byName.structuredContent.user.id).toBe(ids.bjensen);
+    });
+
+    it('update_user applies SCIM PATCH with If-Match; a stale etag is a 412 the model can recover from', async () => {
+      const stale = await callTool('update_user', {
+        id: ids.bjensen,
+        operations: [{ op: 'replace', path: 'title', value: 'Director' }],
+        if_match: 'W/"7"',
+      });
+      expect(stale.isError).toBe(true);
+      expect(stale.content[0].text).toContain('SCIM error 412');
+      expect(stale.content[0].text).toContain('current etag');
+
+      const updated = await callTool('update_user', {
+        id: ids.bjensen,
+        operations: [
+          { op: 'replace', path: 'title', value: 'Director' },
+          { op: 'add', path: 'phoneNumbers', value: [{ value: '+1 555 0100', type: 'work' }] },
+        ],
+        if_match: 'W/"1"',
+      });
+      expect(updated.structuredContent).toMatchObject({ user: { title: 'Director' }, etag: 'W/"2"' });
+      const rest = await server.get(`/v2/Users/${ids.bjensen}`);
+      expect(rest.body).toMatchObject({ title: 'Director', phoneNumbers: [{ value: '+1 555 0100', type: 'work' }] });
+      expect(rest.headers.get('etag')).toBe('W/"2"');
+
+      const invalid = await callTool('update_user', {
+        id: ids.bjensen,
+        operations: [{ op: 'replace', path: 'id', value: 'x' }],
+      });
+      expect(invalid.isError).toBe(true);
+      expect(invalid.content[0].text).toMatch(/^SCIM error 400 /);
+    });
+
+    it('deactivate_user and reactivate_user flip active, seen by the REST API', async () => {
+      const off = await callTool('deactivate_user', { id: ids.obrien });
+      expect(off.structuredContent).toMatchObject({ user: { userName: 'sean', active: false }, etag: 'W/"2"' });
+      expect((await server.get(`/v2/Users/${ids.obrien}`)).body.active).toBe(false);
+      const on = await callTool('reactivate_user', { id: ids.obrien, if_match: 'W/"2"' });
+      expect(on.structuredContent.user.active).toBe(true);
+      expect((await server.get(`/v2/Users/${ids.obrien}`)).body.active).toBe(true);
+    });
+
+    it('create_user goes through SCIM validation and uniqueness', async () => {
+      const created = await callTool('create_user', {
+        userName: 'new.hire@example.com',
+        givenName: 'New',
+        familyName: 'Hire',
+        attributes: { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'R&D' } },
+      });
+      expect(created.isError).toBeUndefined();
+      const rest = await server.get(`/v2/Users/${created.structuredContent.user.id}`);
+      expect(rest.body).toMatchObject({
+        userName: 'new.hire@example.com',
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'R&D' },
+      });
+      const taken = await callTool('create_user', { userName: 'NEW.HIRE@example.com' });
+      expect(taken.isError).toBe(true);
+      expect(taken.content[0].text).toMatch(/^SCIM error 409 uniqueness: /);
+    });
+
+    it('manages groups: create, add and remove members, with paged member lists', async () => {
+      const members: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        members.push(await createUser({ userName: `member${String(i).padStart(2, '0')}@example.com` }));
+      }
+      const created = await callTool('create_group', { displayName: 'Engineering', member_ids: members.slice(0, 5) });
+      expect(created.structuredContent).toMatchObject({
+        group: { displayName: 'Engineering' },
+        memberCount: 5,
+        etag: 'W/"1"',
+      });
+      const groupId: string = created.structuredContent.group.id;
+
+      const added = await callTool('add_group_members', {
+        group_id: groupId,
+        member_ids: members.slice(5),
+        if_match: 'W/"1"',
+      });
+      expect(added.structuredContent).toMatchObject({ memberCount: 12, etag: 'W/"2"' });
+      const removed = await callTool('remove_group_members', { group_id: groupId, member_ids: [members[0]] });
+      expect(removed.structuredContent.memberCount).toBe(11);
+      const rest = await server.get(`/v2/Groups/${groupId}`);
+      expect(rest.body.members.map((m: { value: string }) => m.value).sort()).toEqual(members.slice(1).sort());
+
+      const group = await callTool('get_group', { displayName: 'engineering', member_limit: 4 }, readOnly);
+      expect(group.structuredContent).toMatchObject({ group: { id: groupId }, memberCount: 11, etag: 'W/"3"' });
+      expect(group.structuredContent.members).toHaveLength(4);
+      expect(group.structuredContent.members[0]).toEqual({
+        id: expect.any(String),
+        type: 'User',
+        display: expect.stringMatching(/^member\d\d@example\.com$/),
+        $ref: expect.stringContaining('/v2/Users/'),
+      });
+      const listed = group.structuredContent.members.map((m: { id: string }) => m.id);
+      let cursor: string | undefined = group.structuredContent.nextMemberCursor;
+      while (cursor) {
+        const page = await callTool('list_group_members', { group_id: groupId, cursor, limit: 4 }, readOnly);
+        expect(page.structuredContent.memberCount).toBe(11);
+        listed.push(...page.structuredContent.members.map((m: { id: string }) => m.id));
+        cursor = page.structuredContent.nextCursor;
+      }
+      expect(listed.sort()).toEqual(members.slice(1).sort());
+
+      const nested = await callTool('create_group', { displayName: 'All staff', member_ids: [groupId] });
+      const groups = await callTool('list_user_groups', { user_id: members[3] }, readOnly);
+      expect(groups.structuredContent).toMatchObject({ totalGroups: 2 });
+      expect(groups.structuredContent.groups).toEqual(
+        expect.arrayContaining([
+          { id: groupId, displayName: 'Engineering', membership: 'direct' },
+          { id: nested.structuredContent.group.id, displayName: 'All staff', membership: 'indirect' },
+        ]),
+      );
+      const search = await callTool('search_groups', { query: 'ENG' }, readOnly);
+      expect(search.structuredContent).toMatchObject({
+        totalResults: 1,
+        groups: [{ id: groupId, displayName: 'Engineering' }],
+      });
+      const other = await callTool('list_group_members', {
+        group_id: nested.structuredContent.group.id,
+        cursor: group.structuredContent.nextMemberCursor,
+      });
+      expect(other.isError).toBe(true);
+      expect(other.content[0].text).toContain('another group');
+    });
+
+    it('keeps results within the size budget: long values are cut and large pages come back smaller', async () => {
+      const long = 'x'.repeat(3_990);
+      for (let i = 0; i < 30; i++) {
+        await createUser({
+          userName: `bulky${String(i).padStart(2, '0')}`,
+          nickName: long,
+          profileUrl: `https://example.com/${long}`,
+        });
+      }
+      const page = await callTool('search_users', {
+        query: 'bulky',
+        attributes: ['userName', 'nickName', 'profileUrl'],
+        limit: 30,
+      });
+      const size = JSON.stringify(page.structuredContent).length;
+      expect(size).toBeLessThanOrEqual(100_000);
+      const first: string[] = page.structuredContent.users.map((u: { userName: string }) => u.userName);
+      expect(first.length).toBeLessThan(30);
+      const rest = await callTool('search_users', {
+        cursor: page.structuredContent.nextCursor,
+        attributes: ['userName'],
+        limit: 30,
+      });
+      expect([...first, ...rest.structuredContent.users.map((u: { userName: string }) => u.userName)]).toHaveLength(30);
+
+      const id = await createUser({ userName: 'huge', nickName: 'y'.repeat(50_000) });
+      const user = await callTool('get_user', { id });
+      expect(user.structuredContent.user.nickName).toHaveLength(4_001);
+      expect(user.structuredContent.truncated).toEqual(['user.nickName: 50000 characters, first 4000 shown']);
+    });
+  });
+
+  describe('resources and prompts', () => {
+    it('lists the SCIM schemas and the ServiceProviderConfig, and reads them', async () => {
+      const list = await legacy('resources/list', {}, { token: readOnly });
+      const uris: string[] = list.body.result.resources.map((r: { uri: string }) => r.uri);
+      expect(uris).toEqual(
+        expect.arrayContaining([
+          'roster://scim/ServiceProviderConfig',
+          'roster://scim/ResourceTypes',
+          'roster://scim/Schemas/urn:ietf:params:scim:schemas:core:2.0:User',
+          'roster://scim/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group',
+          'roster://scim/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+        ]),
+      );
+      const spc = await legacy('resources/read', { uri: 'roster://scim/ServiceProviderConfig' }, { token: readOnly });
+      const rest = await server.get('/v2/ServiceProviderConfig', { token: null });
+      expect(JSON.parse(spc.body.result.contents[0].text)).toEqual(rest.body);
+      const schema = await legacy('resources/read', {
+        uri: 'roster://scim/Schemas/urn:ietf:params:scim:schemas:core:2.0:User',
+      });
+      expect(JSON.parse(schema.body.result.contents[0].text)).toMatchObject({
+        id: 'urn:ietf:params:scim:schemas:core:2.0:User',
+        name: 'User',
+      });
+    });
+
+    it('reads a user and a group through resource templates', async () => {
+      const templates = await legacy('resources/templates/list', {}, { token: readOnly });
+      expect(templates.body.result.resourceTemplates.map((t: { uriTemplate: string }) => t.uriTemplate).sort()).toEqual(
+        ['roster://groups/{id}', 'roster://users/{id}'],
+      );
+      const found = (await callTool('search_users', { query: 'ada.admin' })).structuredContent.users[0];
+      const user = await legacy('resources/read', { uri: `roster://users/${found.id}` }, { token: readOnly });
+      expect(JSON.parse(user.body.result.contents[0].text)).toMatchObject({
+        user: { userName: 'ada.admin@example.com' },
+      });
+      const missing = await legacy('resources/read', { uri: 'roster://users/00000000-0000-4000-8000-000000000000' });
+      expect(missing.body.error).toMatchObject({ code: -32602 });
+    });
+
+    it('offers an access review prompt (and offboarding with scim.write)', async () => {
+      const readOnlyPrompts = await legacy('prompts/list', {}, { token: readOnly });
+      expect(readOnlyPrompts.body.result.prompts.map((p: { name: string }) => p.name)).toEqual(['access_review']);
+      const all = await legacy('prompts/list');
+      expect(all.body.result.prompts.map((p: { name: string }) => p.name)).toEqual(['access_review', 'offboard_user']);
+      const review = await legacy(
+        'prompts/get',
+        { name: 'access_review', arguments: { group: 'Engineering' } },
+        { token: readOnly },
+      );
+      const text: string = review.body.result.messages[0].content.text;
+      expect(text).toContain('"Engineering"');
+      expect(text).toContain('list_group_members');
+      expect(text).toContain('read-only review');
+      const noArgs = await legacy('prompts/get', { name: 'access_review', arguments: {} });
+      expect(noArgs.body.error).toMatchObject({ code: -32602 });
+    });
+  });
+
+  describe('the 2026-07-28 era over raw HTTP', () => {
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': MODERN,
+      'io.modelcontextprotocol/clientCapabilities': {},
+      'io.modelcontextprotocol/clientInfo': { name: 'raw-test', version: '1.0.0' },
+    };
+
+    function modern(method: string, params: Record<string, unknown>, headers: Record<string, string> = {}) {
+      return post(
+        { jsonrpc: '2.0', id: 9, method, params: { ...params, _meta: meta } },
+        { headers: { 'mcp-protocol-version': MODERN, 'mcp-method': method, ...headers } },
+      );
+    }
+
+    it('answers server/discover (what Claude Code probes first) with the modern revision', async () => {
+      const res = await modern('server/discover', {});
+      expect(res.status).toBe(200);
+      expect(res.body.result).toMatchObject({
+        supportedVersions: expect.arrayContaining([MODERN]),
+        capabilities: { tools: {}, resources: {}, prompts: {} },
+        instructions: expect.stringContaining('search_users'),
+      });
+    });
+
+    it('calls a tool statelessly, with the Mcp-Name header', async () => {
+      const res = await modern('tools/call', { name: 'whoami', arguments: {} }, { 'mcp-name': 'whoami' });
+      expect(res.status).toBe(200);
+      expect(res.body.result).toMatchObject({ structuredContent: { kind: 'access-token' }, resultType: 'complete' });
+    });
+
+    it('streams the answer when the client accepts only text/event-stream', async () => {
+      const res = await modern('tools/list', {}, { accept: 'text/event-stream' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(res.text).toContain('"name":"search_users"');
+    });
+
+    it('refuses a request whose headers do not match its body (-32020)', async () => {
+      const res = await modern('tools/call', { name: 'whoami', arguments: {} }, { 'mcp-name': 'search_users' });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe(-32020);
+    });
+  });
+
+  describe('limits', () => {
+    let limited: TestServer;
+
+    beforeAll(async () => {
+      limited = await startServer({ ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK, MCP_RATE_LIMIT: '3' });
+    });
+    afterAll(async () => {
+      await limited.close();
+    });
+
+    it('limits tool calls per token and minute, with an isError result saying when to retry', async () => {
+      const call = () =>
+        limited.request('POST', '/v2/mcp', {
+          raw: JSON.stringify({
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'tools/call',
+            params: { name: 'whoami', arguments: {} },
+          }),
+          headers: { 'content-type': 'application/json', 'mcp-protocol-version': LEGACY },
+        });
+      const results = [];
+      for (let i = 0; i < 4; i++) {
+        results.push((await call()).body.result);
+      }
+      expect(results.slice(0, 3).every((r) => r.isError === undefined)).toBe(true);
+      expect(results[3].isError).toBe(true);
+      expect(results[3].content[0].text).toMatch(
+        /^Rate limit reached: at most 3 tool calls per minute for this token; retry in \d+ s\.$/,
+      );
+      // Listing is not counted.
+      const list = await limited.request('POST', '/v2/mcp', {
+        raw: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+        headers: { 'content-type': 'application/json', 'mcp-protocol-version': LEGACY },
+      });
+      expect(list.body.result.tools.length).toBeGreaterThan(0);
+    });
+
+    it('answers a body that is not JSON at all with 400', async () => {
+      const res = await post(undefined, { raw: '{"jsonrpc": "2.0", "id": 1, "method": ' });
+      expect(res.status).toBe(400);
     });
   });
 });

@@ -37,7 +37,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    trustProxy: true,
+    // Per-address rate limits and logs use the client address; trust X-Forwarded-For only when told.
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

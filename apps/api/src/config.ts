@@ -41,6 +41,7 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) LOGO_MAX_BYTES?: number;
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) SHUTDOWN_TIMEOUT_MS?: number;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() TRUST_PROXY?: boolean;
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'ROSTER_KEY_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)' })
   ROSTER_KEY_ENCRYPTION_KEY?: string;
@@ -71,6 +72,8 @@ export interface AppConfig {
   logoMaxBytes: number;
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** Whether X-Forwarded-For names the client (only behind a proxy that sets it). */
+  trustProxy: boolean;
   auth: AuthConfig;
   mcp: McpConfig;
 }
@@ -143,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logoMaxBytes: dto.LOGO_MAX_BYTES ?? 1024 * 1024,
     logLevel: dto.LOG_LEVEL ?? 'info',
     shutdownTimeoutMs: dto.SHUTDOWN_TIMEOUT_MS ?? 10000,
+    trustProxy: dto.TRUST_PROXY ?? false,
     auth: {
       keyEncryptionKey: dto.ROSTER_KEY_ENCRYPTION_KEY,
       signingAlg: dto.OAUTH_SIGNING_ALG ?? 'ES256',

@@ -27,8 +27,10 @@ export function serviceFeatures(config: AppConfig): ServiceProviderFeatures {
         type: 'oauthbearertoken',
         name: 'OAuth Bearer Token',
         description:
-          'Authentication with a bearer token in the Authorization header: an API token created by an ' +
-          'administrator (what Entra ID and Okta call the secret token) or the admin token.',
+          'A bearer token in the Authorization header: an API token created by an administrator (what ' +
+          'Entra ID and Okta call the secret token), an OAuth 2.0 access token from ' +
+          `${config.publicUrl}/v2/Login/Oauth2/Token (client credentials or RFC 7523 JWT bearer), ` +
+          'a token from a configured trusted issuer, or the admin token.',
         specUri: 'https://www.rfc-editor.org/info/rfc6750',
         documentationUri: `${config.publicUrl}/docs`,
         primary: true,

@@ -24,11 +24,6 @@ export class PrismaService implements OnApplicationShutdown {
     await this.client.$queryRawUnsafe('SELECT 1');
   }
 
-  /** Closes the database under the running app, to test how failures reach clients. */
-  async simulateOutage(): Promise<void> {
-    await this.handle.close();
-  }
-
   async onApplicationShutdown(): Promise<void> {
     await this.handle.close();
   }

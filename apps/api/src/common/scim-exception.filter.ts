@@ -170,12 +170,15 @@ function databaseCode(exception: unknown): string | undefined {
       return 'P1001';
     }
     if (typeof adapterError?.cause?.originalCode === 'string') {
-      return adapterError.cause.originalCode;
+      const text = typeof e.message === 'string' ? e.message : '';
+      return unavailable(adapterError.cause.originalCode, text) ? 'P1001' : adapterError.cause.originalCode;
+    }
+    if (e.code === 'P2010' && typeof meta.code === 'string') {
+      // A raw query failed; Prisma keeps PostgreSQL's SQLSTATE in meta.code.
+      return unavailable(meta.code, String(meta.message ?? '')) ? 'P1001' : meta.code;
     }
     if (typeof e.code === 'string' && (/^P\d{4}$/.test(e.code) || /^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith('E'))) {
-      if (e.code !== 'P2010') {
-        return e.code;
-      }
+      return unavailable(e.code, typeof e.message === 'string' ? e.message : '') ? 'P1001' : e.code;
     }
     if (typeof e.message === 'string' && /PGlite is closed|Connection terminated|connect ECONNREFUSED/i.test(e.message)) {
       return 'P1001';
@@ -183,6 +186,19 @@ function databaseCode(exception: unknown): string | undefined {
     current = e.cause;
   }
   return undefined;
+}
+
+/**
+ * SQLSTATEs that mean "the database cannot serve us now" rather than "this request is wrong":
+ * connection exceptions (08xxx), shutdown and start-up (57P01-57P03), too many connections
+ * (53300), and a database that refuses connections (55000 with that message).
+ */
+function unavailable(code: string, message: string): boolean {
+  return (
+    code.startsWith('08') ||
+    ['57P01', '57P02', '57P03', '53300'].includes(code) ||
+    (code === '55000' && /accepting connections/i.test(message))
+  );
 }
 
 function describe(exception: unknown): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ScimHttpError } from '../common/scim-exception.filter';
+import { ScimError } from '@roster/scim';
+import { SCIM_CONTENT_TYPE } from '../common/http';
 import { APP_CONFIG, AppConfig } from '../config';
 
 /** Request headers a browser-based MCP client sends (Streamable HTTP, both eras). */
@@ -38,7 +39,11 @@ export class McpOriginMiddleware implements NestMiddleware<IncomingMessage, Serv
     const origin = request.headers.origin;
     if (origin !== undefined) {
       if (!this.allowAny && !this.allowed.has(canonicalOrigin(origin))) {
-        throw new ScimHttpError(403, `Origin ${origin} may not call the MCP endpoint (see MCP_ALLOWED_ORIGINS).`, {});
+        // Written here: exceptions thrown by middleware do not reach the SCIM exception filter intact.
+        const error = new ScimError(403, `Origin ${origin} may not call the MCP endpoint (see MCP_ALLOWED_ORIGINS).`);
+        response.writeHead(403, { 'content-type': SCIM_CONTENT_TYPE });
+        response.end(JSON.stringify(error.toJSON()));
+        return;
       }
       response.setHeader('access-control-allow-origin', origin);
       response.setHeader('access-control-expose-headers', EXPOSED_HEADERS);

@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, HttpCode, Inject, Logger, OnModuleDestroy, Post, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Logger,
+  OnModuleDestroy,
+  Post,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Resource, Scopes } from '../auth/decorators';
@@ -7,6 +19,7 @@ import { resourceUrl } from '../auth/resources';
 import { ScimHttpError } from '../common/scim-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config';
 import { toAuthInfo } from './mcp-caller';
+import { McpChallengeFilter } from './mcp-challenge.filter';
 import { McpEndpoint, normaliseHeaders, responseShape } from './mcp-endpoint';
 import { McpServerFactory } from './mcp-server.factory';
 
@@ -20,6 +33,7 @@ const STATELESS = 'The MCP endpoint is stateless: send every JSON-RPC message wi
 @ApiTags('MCP')
 @Resource('mcp')
 @Scopes()
+@UseFilters(McpChallengeFilter)
 @Controller('v2/mcp')
 export class McpController implements OnModuleDestroy {
   private readonly logger = new Logger('Mcp');

@@ -15,6 +15,7 @@ import { TokenRateLimiter } from './rate-limiter.service';
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 const MAX_CLIENT_ID = 200;
+const SWEEP_MS = 60_000;
 
 export interface TokenRequest {
   contentType: string | undefined;
@@ -64,6 +65,7 @@ class Params {
 export class TokenService {
   private readonly logger = new Logger('TokenEndpoint');
   private readonly policy: AssertionPolicy;
+  private lastSweep = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,7 +96,7 @@ export class TokenService {
     if (grantType !== JWT_BEARER_GRANT && grantType !== CLIENT_CREDENTIALS_GRANT) {
       throw new OAuthError(
         'unsupported_grant_type',
-        `grant_type ${grantType} is not supported; use ${JWT_BEARER_GRANT} or ${CLIENT_CREDENTIALS_GRANT}.`,
+        `grant_type ${grantType.slice(0, 100)} is not supported; use ${JWT_BEARER_GRANT} or ${CLIENT_CREDENTIALS_GRANT}.`,
       );
     }
     let authenticated: AuthenticatedClient | undefined;
@@ -184,7 +186,7 @@ export class TokenService {
     } catch (error) {
       throw error instanceof AssertionRejected ? OAuthError.invalidGrant(error.description) : error;
     }
-    if (!(await this.usedAssertions.remember(client.id, payload.jti, new Date(payload.exp * 1000)))) {
+    if (!(await this.rememberOnce(client.id, payload.jti, payload.exp))) {
       throw OAuthError.invalidGrant('The assertion has already been used (its jti was seen before).');
     }
     const scopes = this.grantedScopes(params.one('scope'), client);
@@ -309,10 +311,26 @@ export class TokenService {
         ? OAuthError.invalidClient(error.description.replace('The assertion', 'The client assertion'), false)
         : error;
     }
-    if (!(await this.usedAssertions.remember(client.id, payload.jti, new Date(payload.exp * 1000)))) {
+    if (!(await this.rememberOnce(client.id, payload.jti, payload.exp))) {
       throw OAuthError.invalidClient('The client assertion has already been used (its jti was seen before).', false);
     }
     return client;
+  }
+
+  /**
+   * Records an assertion's jti until it expires; false for a replay. Expired entries are swept
+   * at most once a minute per instance, so the table holds only assertions that could still be
+   * replayed.
+   */
+  private async rememberOnce(issuer: string, jti: string, exp: number): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.lastSweep >= SWEEP_MS) {
+      this.lastSweep = now;
+      this.usedAssertions.deleteExpired(new Date(now)).catch((error: unknown) => {
+        this.logger.warn({ err: String(error) }, 'Could not sweep expired assertion ids.');
+      });
+    }
+    return this.usedAssertions.remember(issuer, jti, new Date(exp * 1000));
   }
 
   /** RFC 6749 §3.3: the requested scopes must be a subset of the client's; none requested means all of them. */
