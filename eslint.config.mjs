@@ -43,6 +43,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS configuration files.
+    files: ['jest.config.js', 'test/support/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' } },

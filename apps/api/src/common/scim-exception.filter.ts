@@ -175,7 +175,7 @@ function databaseCode(exception: unknown): string | undefined {
     }
     if (e.code === 'P2010' && typeof meta.code === 'string') {
       // A raw query failed; Prisma keeps PostgreSQL's SQLSTATE in meta.code.
-      return unavailable(meta.code, String(meta.message ?? '')) ? 'P1001' : meta.code;
+      return unavailable(meta.code, typeof meta.message === 'string' ? meta.message : '') ? 'P1001' : meta.code;
     }
     if (typeof e.code === 'string' && (/^P\d{4}$/.test(e.code) || /^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith('E'))) {
       return unavailable(e.code, typeof e.message === 'string' ? e.message : '') ? 'P1001' : e.code;

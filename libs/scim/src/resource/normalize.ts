@@ -68,6 +68,8 @@ function tooLong(text: string): boolean {
  * Rejects a value nested deeper than 8 objects or arrays, holding more than 10,000 values in
  * total, or with a string (key or value) over 64 KiB in UTF-8. The PATCH engine can reuse it.
  */
+// U+0000 is matched on purpose: PostgreSQL cannot store it.
+// eslint-disable-next-line no-control-regex -- the NUL character is exactly what this pattern looks for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function assertInputLimits(value: unknown): void {
