@@ -34,6 +34,29 @@ interface CursorState {
   n?: number;
 }
 
+/** The RFC 7644 §3.4.2 ListResponse for one page (plus RFC 9865 cursors when paging by cursor). */
+export interface ListResponse {
+  schemas: string[];
+  totalResults: number;
+  itemsPerPage: number;
+  startIndex?: number;
+  nextCursor?: string;
+  previousCursor?: string;
+  Resources: Record<string, unknown>[];
+}
+
+export function toListResponse(page: Page<unknown>, resources: Record<string, unknown>[]): ListResponse {
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: page.totalResults,
+    itemsPerPage: resources.length,
+    ...(page.startIndex !== undefined ? { startIndex: page.startIndex } : {}),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    ...(page.previousCursor ? { previousCursor: page.previousCursor } : {}),
+    Resources: resources,
+  };
+}
+
 export interface PagingOptions {
   registry: SchemaRegistry;
   resourceType: ResourceTypeName;

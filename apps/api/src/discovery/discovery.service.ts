@@ -7,10 +7,10 @@ import {
   ScimError,
   ServiceProviderConfigResource,
 } from '@roster/scim';
+import { LIST_RESPONSE_SCHEMA } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
 import { serviceFeatures } from '../features';
 
-export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 export interface ListResponse {
   schemas: string[];

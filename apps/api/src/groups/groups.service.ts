@@ -32,7 +32,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
-import { fetchPage, LIST_RESPONSE_SCHEMA } from '../common/paging';
+import { fetchPage, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
 import { ListResult, TX_OPTIONS } from '../users/users.service';
 import { detectLogoType } from './logo';
@@ -203,15 +203,7 @@ export class GroupsService {
       const rows = byGroup.get(record.id);
       return rows?.length ? withMembers(resource, this.projectMembers(projection, record.id, rows)) : resource;
     });
-    return {
-      schemas: [LIST_RESPONSE_SCHEMA],
-      totalResults: page.totalResults,
-      itemsPerPage: resources.length,
-      ...(page.startIndex !== undefined ? { startIndex: page.startIndex } : {}),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-      ...(page.previousCursor ? { previousCursor: page.previousCursor } : {}),
-      Resources: resources,
-    };
+    return toListResponse(page, resources);
   }
 
   private async applyMemberOp(tx: Prisma.TransactionClient, groupId: string, op: MemberOp, now: Date): Promise<number> {

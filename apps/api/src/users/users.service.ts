@@ -17,7 +17,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
-import { fetchPage, LIST_RESPONSE_SCHEMA } from '../common/paging';
+import { fetchPage, ListResponse, toListResponse } from '../common/paging';
 import { hashPassword } from '../common/password';
 import { APP_CONFIG, AppConfig } from '../config';
 
@@ -27,15 +27,7 @@ export interface UserResult {
   location: string;
 }
 
-export interface ListResult {
-  schemas: string[];
-  totalResults: number;
-  itemsPerPage: number;
-  startIndex?: number;
-  nextCursor?: string;
-  previousCursor?: string;
-  Resources: Record<string, unknown>[];
-}
+export type ListResult = ListResponse;
 
 /** A user `createMany` created, without rendering it: bulk imports answer with where it is, not what it is. */
 export interface CreatedUser {
@@ -198,15 +190,7 @@ export class UsersService {
     });
     const projection = this.projection(request);
     const resources = await this.render(page.rows, projection);
-    return {
-      schemas: [LIST_RESPONSE_SCHEMA],
-      totalResults: page.totalResults,
-      itemsPerPage: resources.length,
-      ...(page.startIndex !== undefined ? { startIndex: page.startIndex } : {}),
-      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-      ...(page.previousCursor ? { previousCursor: page.previousCursor } : {}),
-      Resources: resources,
-    };
+    return toListResponse(page, resources);
   }
 
   /**
