@@ -39,7 +39,9 @@ const fmt = (v, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : '–
 for (const run of runs('users')) {
   out(`### users — ${run.label || '(no label)'} — ${run.startedAt} — ${run.revision}`);
   out();
-  out('| users | scenario | conn | req/s | p50 ms | p90 ms | p99 ms | non-2xx | RSS max MiB | RSS after MiB | load 1m |');
+  out(
+    '| users | scenario | conn | req/s | p50 ms | p90 ms | p99 ms | non-2xx | RSS max MiB | RSS after MiB | load 1m |',
+  );
   out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const size of run.results) {
     for (const [name, s] of Object.entries(size.scenarios)) {
@@ -55,10 +57,14 @@ for (const run of runs('users')) {
   }
   out();
   for (const size of run.results) {
-    out(`- ${size.users} users: RSS at start ${size.rssMiB.atStart} MiB, at end ${size.rssMiB.atEnd} MiB, peak (VmHWM) ${size.rssMiB.peak} MiB`);
+    out(
+      `- ${size.users} users: RSS at start ${size.rssMiB.atStart} MiB, at end ${size.rssMiB.atEnd} MiB, peak (VmHWM) ${size.rssMiB.peak} MiB`,
+    );
   }
   const t = run.targets;
-  out(`- target filter-eq p50 ratio: ${t.filterEqP50Ratio.value} (${t.filterEqP50Ratio.met ? 'met' : 'missed'}; ${t.filterEqP50Ratio.target})`);
+  out(
+    `- target filter-eq p50 ratio: ${t.filterEqP50Ratio.value} (${t.filterEqP50Ratio.met ? 'met' : 'missed'}; ${t.filterEqP50Ratio.target})`,
+  );
   out(`- target RSS: ${t.rss.valueMiB} MiB (${t.rss.met ? 'met' : 'missed'}; ${t.rss.target})`);
   out();
 }
@@ -69,7 +75,9 @@ for (const run of runs('groups')) {
     out(`(with \`${run.options.setupSql}\`)`);
   }
   out();
-  out('| group | members | add 1,000 (median ms) | remove those 1,000 | remove 1,000 scattered (samples) | remove 1 by filter |');
+  out(
+    '| group | members | add 1,000 (median ms) | remove those 1,000 | remove 1,000 scattered (samples) | remove 1 by filter |',
+  );
   out('|---|---:|---:|---:|---:|---:|');
   for (const c of run.memberChanges) {
     out(
@@ -79,7 +87,9 @@ for (const run of runs('groups')) {
   }
   out();
   for (const [key, r] of Object.entries(run.getExcluded)) {
-    out(`- GET ?excludedAttributes=members (${key}): ${fmt(r.rps)} req/s, p50 ${fmt(r.latencyMs.p50, 2)} ms, p99 ${fmt(r.latencyMs.p99, 2)} ms`);
+    out(
+      `- GET ?excludedAttributes=members (${key}): ${fmt(r.rps)} req/s, p50 ${fmt(r.latencyMs.p50, 2)} ms, p99 ${fmt(r.latencyMs.p99, 2)} ms`,
+    );
   }
   for (const [index, f] of run.getFull.entries()) {
     out(

@@ -71,7 +71,7 @@ describe('MCP with real clients from npm', () => {
       { name: `roster-test-${mode}`, version: '1.0.0' },
       mode === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' } } } : {},
     );
-    await client.connect(new TransportV2(url, { authProvider: { token: async () => token } }));
+    await client.connect(new TransportV2(url, { authProvider: { token: () => Promise.resolve(token) } }));
     return {
       era: client.getProtocolEra(),
       listTools: async () => (await client.listTools()).tools.map((t) => t.name),
@@ -174,7 +174,7 @@ describe('MCP with real clients from npm', () => {
       { name: 'roster-test-auto', version: '1.0.0' },
       { versionNegotiation: { mode: 'auto' } },
     );
-    await client.connect(new TransportV2(url, { authProvider: { token: async () => token } }));
+    await client.connect(new TransportV2(url, { authProvider: { token: () => Promise.resolve(token) } }));
     expect(client.getProtocolEra()).toBe('modern');
     expect(client.getServerVersion()).toMatchObject({ name: 'roster' });
     const names = (await client.listTools()).tools.map((t) => t.name);

@@ -222,6 +222,18 @@ describe('MCP endpoint over raw HTTP', () => {
       expect((await server.request('GET', '/v2/mcp/', { token: null })).status).toBe(401);
     });
 
+    it('reads JSON sent as text/plain, and refuses a form with 415', async () => {
+      const plain = await post(initialize(), { headers: { 'content-type': 'text/plain' } });
+      expect(plain.status).toBe(200);
+      expect(plain.body.result.protocolVersion).toBe(LEGACY);
+      const form = await post(undefined, {
+        raw: 'jsonrpc=2.0&method=ping',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(form.status).toBe(415);
+      expect(form.body).toMatchObject({ jsonrpc: '2.0', error: { code: expect.any(Number) } });
+    });
+
     it('accepts a notification with 202 and no body', async () => {
       const res = await post(
         { jsonrpc: '2.0', method: 'notifications/initialized' },
@@ -716,6 +728,14 @@ describe('MCP endpoint over raw HTTP', () => {
       const res = await modern('tools/call', { name: 'whoami', arguments: {} }, { 'mcp-name': 'whoami' });
       expect(res.status).toBe(200);
       expect(res.body.result).toMatchObject({ structuredContent: { kind: 'access-token' }, resultType: 'complete' });
+    });
+
+    it('marks tool lists private (they follow the token) and discovery documents publicly cacheable', async () => {
+      const tools = await modern('tools/list', {});
+      expect(tools.body.result).toMatchObject({ cacheScope: 'private', ttlMs: 0 });
+      const uri = 'roster://scim/ServiceProviderConfig';
+      const spc = await modern('resources/read', { uri }, { 'mcp-name': uri });
+      expect(spc.body.result).toMatchObject({ cacheScope: 'public', ttlMs: 3_600_000 });
     });
 
     it('streams the answer when the client accepts only text/event-stream', async () => {

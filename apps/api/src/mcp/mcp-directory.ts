@@ -93,9 +93,9 @@ export class McpDirectory {
   }
 
   async searchUsers(input: SearchInput): Promise<Doc> {
-    const text = input.query?.trim()
-      ? USER_TEXT_ATTRIBUTES.map((a) => `${a} co ${JSON.stringify(input.query?.trim())}`).join(' or ')
-      : undefined;
+    // JSON string syntax is SCIM's compValue syntax, so JSON.stringify escapes quotes and backslashes.
+    const query = input.query?.trim();
+    const text = query ? USER_TEXT_ATTRIBUTES.map((a) => `${a} co ${JSON.stringify(query)}`).join(' or ') : undefined;
     const projected = input.attributes?.length ? { attributes: paths(input.attributes.join(',')) } : undefined;
     const page = await this.search('users', text, input, 'userName', (request) =>
       this.users.list({ ...request, ...(projected ?? { excludedAttributes: paths('groups') }) }),
@@ -105,7 +105,8 @@ export class McpDirectory {
   }
 
   async searchGroups(input: SearchInput): Promise<Doc> {
-    const text = input.query?.trim() ? `displayName co ${JSON.stringify(input.query.trim())}` : undefined;
+    const query = input.query?.trim();
+    const text = query ? `displayName co ${JSON.stringify(query)}` : undefined;
     const page = await this.search('groups', text, input, 'displayName', (request) =>
       this.groups.list({ ...request, excludedAttributes: paths('members') }),
     );

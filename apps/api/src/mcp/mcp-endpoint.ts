@@ -21,7 +21,7 @@ const BOTH = 'application/json, text/event-stream';
 
 /**
  * Picks the answer shape from the client's Accept header. Streamable HTTP clients must accept
- * both JSON and SSE, but real ones send `* / *`, only `application/json` or only
+ * both JSON and SSE, but real ones send a bare wildcard, only `application/json` or only
  * `text/event-stream`; the SDK refuses those with 406. Only a client that accepts SSE and not
  * JSON gets SSE; everyone else gets JSON, which every client can read.
  */

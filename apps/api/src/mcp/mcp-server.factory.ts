@@ -8,6 +8,9 @@ import { McpRateLimiter } from './mcp-rate-limiter';
 import { registerDirectoryTemplates, registerDiscoveryResources, registerPrompts } from './resources';
 import { registerReadTools, registerWriteTools, ToolContext } from './tools';
 
+/** Array elements and object members one tool call's arguments may hold (100 member ids are ~200). */
+const MAX_INPUT_ELEMENTS = 5_000;
+
 export const SERVER_INFO = { name: 'roster', title: 'Roster directory', version: '1.0.0' };
 
 const INSTRUCTIONS = `Roster is a SCIM 2.0 directory of users and groups.
@@ -41,6 +44,8 @@ export class McpServerFactory {
         resources: { listChanged: false },
         prompts: { listChanged: false },
       },
+      // Arguments are bounded by their schemas too; this stops a huge payload before validation walks it.
+      maxToolInputElements: MAX_INPUT_ELEMENTS,
     });
     const context: ToolContext = { caller, directory: this.directory, limiter: this.limiter };
     const canRead = caller.has('scim.read');

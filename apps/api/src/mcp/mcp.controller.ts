@@ -2,18 +2,18 @@ import {
   Controller,
   Delete,
   Get,
-  HttpCode,
   Inject,
   Logger,
   OnModuleDestroy,
   Post,
   Req,
   Res,
+  SetMetadata,
   UseFilters,
 } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CurrentPrincipal, Resource, Scopes } from '../auth/decorators';
+import { CurrentPrincipal, REQUIRED_SCOPES, Resource } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { resourceUrl } from '../auth/resources';
 import { ScimHttpError } from '../common/scim-exception.filter';
@@ -32,7 +32,13 @@ const STATELESS = 'The MCP endpoint is stateless: send every JSON-RPC message wi
  */
 @ApiTags('MCP')
 @Resource('mcp')
-@Scopes()
+// No scope to connect (not even the guard's method-based default): `@Scopes()` would say the same
+// to the guard, but would document a 403 for a missing scope that never happens here.
+@SetMetadata(REQUIRED_SCOPES, [])
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({
+  description: 'Missing or invalid token, or one not issued for this resource; WWW-Authenticate names the metadata.',
+})
 @UseFilters(McpChallengeFilter)
 @Controller('v2/mcp')
 export class McpController implements OnModuleDestroy {
@@ -45,8 +51,8 @@ export class McpController implements OnModuleDestroy {
   ) {
     this.endpoint = new McpEndpoint(
       (context) => factory.build(context),
-      // Refused requests (bad headers, unknown versions) and tool failures end up here; the
-      // client already has its answer, this is for operators.
+      // Requests the SDK refused (mismatched headers, unknown versions) and transport failures end
+      // up here; the client already has its answer (tool failures are logged where they happen).
       (error) => this.logger.debug({ err: error.message }, 'MCP request not served'),
     );
   }
@@ -65,8 +71,7 @@ export class McpController implements OnModuleDestroy {
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
     const shape = responseShape(request.headers.accept);
-    const parsedJson = request.body !== undefined && !Buffer.isBuffer(request.body);
-    normaliseHeaders(request.raw.headers, parsedJson);
+    normaliseHeaders(request.raw.headers, request.body !== undefined && parsedAsJson(request.headers['content-type']));
     const authInfo = toAuthInfo(principal, bearerToken(request), resourceUrl(this.config, 'mcp'));
     // From here on the SDK writes the response on the raw Node objects; Fastify must not.
     reply.hijack();
@@ -74,14 +79,14 @@ export class McpController implements OnModuleDestroy {
   }
 
   @Get()
-  @HttpCode(405)
+  @ApiResponse({ status: 405, description: 'With a valid token: the endpoint is stateless.' })
   @ApiOperation({ summary: 'Not supported (no standalone SSE stream): 401 without a token, 405 with one.' })
   get(): never {
     throw new ScimHttpError(405, STATELESS, { allow: 'POST' });
   }
 
   @Delete()
-  @HttpCode(405)
+  @ApiResponse({ status: 405, description: 'With a valid token: the endpoint is stateless.' })
   @ApiOperation({ summary: 'Not supported (no sessions to end): 401 without a token, 405 with one.' })
   delete(): never {
     throw new ScimHttpError(405, STATELESS, { allow: 'POST' });
@@ -90,6 +95,11 @@ export class McpController implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.endpoint.close();
   }
+}
+
+/** Media types Roster's body parser reads as JSON (forms and images are parsed otherwise). */
+function parsedAsJson(contentType: string | undefined): boolean {
+  return contentType === undefined || /^(application\/([\w.+-]+\+)?json|text\/plain)\s*(;|$)/i.test(contentType);
 }
 
 /** The guard accepted exactly this header, so it is a Bearer token. */
