@@ -796,3 +796,20 @@ describe('MCP endpoint over raw HTTP', () => {
     });
   });
 });
+
+describe('MCP: a body that is not JSON', () => {
+  it('answers a JSON-RPC -32700 parse error, not a SCIM error', async () => {
+    const server = await startServer();
+    try {
+      const res = await server.request('POST', '/v2/mcp', {
+        raw: '{"jsonrpc": "2.0", "id": 1, "method": ',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(res.body).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+    } finally {
+      await server.close();
+    }
+  });
+});

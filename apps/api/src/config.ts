@@ -1,6 +1,18 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 import { parseTrustedIssuers, SIGNING_ALGORITHMS, SigningAlgorithm, TrustedIssuer } from './auth/auth-config';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
@@ -23,7 +35,9 @@ const SECRET_VARIABLES = new Set(['SCIM_ADMIN_TOKEN', 'ROSTER_KEY_ENCRYPTION_KEY
 export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT?: number;
   @IsOptional() @IsString() HOST?: string;
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) PUBLIC_URL?: string;
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  PUBLIC_URL?: string;
   @IsOptional()
   @Matches(/^(memory:\/\/|postgres(ql)?:\/\/.+)$/i, {
     message: 'DATABASE_URL must be memory:// or a postgres:// URL (leave it unset for the embedded database)',
@@ -31,7 +45,10 @@ export class EnvironmentDto {
   DATABASE_URL?: string;
   @IsOptional() @IsString() @MinLength(1) DATA_DIR?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) DATABASE_POOL_SIZE?: number;
-  @IsOptional() @IsString() @MinLength(24, { message: 'SCIM_ADMIN_TOKEN must be at least 24 characters' }) SCIM_ADMIN_TOKEN?: string;
+  @IsOptional()
+  @IsString()
+  @MinLength(24, { message: 'SCIM_ADMIN_TOKEN must be at least 24 characters' })
+  SCIM_ADMIN_TOKEN?: string;
   @IsOptional() @Transform(toBoolean) @IsBoolean() DISCOVERY_PUBLIC?: boolean;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(64 * 1024 * 1024) BODY_LIMIT?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) BULK_MAX_OPERATIONS?: number;
@@ -43,7 +60,9 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) SHUTDOWN_TIMEOUT_MS?: number;
   @IsOptional() @Transform(toBoolean) @IsBoolean() TRUST_PROXY?: boolean;
   @IsOptional()
-  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'ROSTER_KEY_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)' })
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, {
+    message: 'ROSTER_KEY_ENCRYPTION_KEY must be 32 bytes in base64 (openssl rand -base64 32)',
+  })
   ROSTER_KEY_ENCRYPTION_KEY?: string;
   @IsOptional() @IsIn(SIGNING_ALGORITHMS) OAUTH_SIGNING_ALG?: SigningAlgorithm;
   @IsOptional() @Type(() => Number) @IsInt() @Min(60) @Max(86400) OAUTH_ACCESS_TOKEN_TTL?: number;
@@ -78,7 +97,7 @@ export interface AppConfig {
   mcp: McpConfig;
 }
 
-/** The MCP endpoint (see docs/mcp.md). */
+/** The MCP endpoint (see the README, "MCP"). */
 export interface McpConfig {
   /**
    * Origins (scheme://host[:port]) besides PUBLIC_URL's that may call /v2/mcp; `*` allows any.
@@ -89,7 +108,7 @@ export interface McpConfig {
   rateLimit: number;
 }
 
-/** Token service and resource-server settings (see docs/auth.md). Durations are in seconds. */
+/** Token service and resource-server settings (see the README, "Authentication and authorization"). Durations are in seconds. */
 export interface AuthConfig {
   /** Base64 of the 32-byte key that encrypts signing keys at rest; never logged. */
   keyEncryptionKey?: string;
@@ -140,7 +159,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: dto.SCIM_ADMIN_TOKEN,
     discoveryPublic: dto.DISCOVERY_PUBLIC ?? true,
     bodyLimit: dto.BODY_LIMIT ?? 1024 * 1024,
-    bulk: { maxOperations: dto.BULK_MAX_OPERATIONS ?? 1000, maxPayloadSize: dto.BULK_MAX_PAYLOAD_SIZE ?? 4 * 1024 * 1024 },
+    bulk: {
+      maxOperations: dto.BULK_MAX_OPERATIONS ?? 1000,
+      maxPayloadSize: dto.BULK_MAX_PAYLOAD_SIZE ?? 4 * 1024 * 1024,
+    },
     filter: { maxResults: dto.FILTER_MAX_RESULTS ?? 1000 },
     defaultPageSize: dto.DEFAULT_PAGE_SIZE ?? 100,
     logoMaxBytes: dto.LOGO_MAX_BYTES ?? 1024 * 1024,

@@ -26,7 +26,17 @@ interface ErrorWithCode {
   message?: unknown;
 }
 
-const CONNECTION_CODES = new Set(['P1001', 'P1002', 'P1017', 'ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001']);
+const CONNECTION_CODES = new Set([
+  'P1001',
+  'P1002',
+  'P1017',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+]);
 
 /**
  * The one place where failures become HTTP responses: every error leaves as the RFC 7644
@@ -49,6 +59,14 @@ export class ScimExceptionFilter implements ExceptionFilter {
       return;
     }
     const { error, headers } = this.translate(exception, request);
+    if (error.scimType === 'invalidSyntax' && /^\/v2\/mcp\/?$/i.test(request.url.split('?')[0]) && !reply.sent) {
+      // The MCP endpoint speaks JSON-RPC: a body that is not JSON at all is a -32700 parse error.
+      reply
+        .status(400)
+        .header('content-type', 'application/json')
+        .send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.detail}` } });
+      return;
+    }
     if (error.status >= 500) {
       this.logger.error(
         { requestId: request.id, method: request.method, err: describe(exception) },
@@ -61,7 +79,10 @@ export class ScimExceptionFilter implements ExceptionFilter {
     reply.status(error.status).headers(headers).header('content-type', SCIM_CONTENT_TYPE).send(error.toJSON());
   }
 
-  private translate(exception: unknown, request: FastifyRequest): { error: ScimError; headers: Record<string, string> } {
+  private translate(
+    exception: unknown,
+    request: FastifyRequest,
+  ): { error: ScimError; headers: Record<string, string> } {
     if (request.is404) {
       // No route matched, so what went wrong with the body (Okta POSTs "test" to discovery
       // endpoints) matters less than the missing route or method.
@@ -114,9 +135,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
     }
     const response = exception.getResponse();
     const message =
-      typeof response === 'object' && response !== null && 'message' in response
-        ? response.message
-        : exception.message;
+      typeof response === 'object' && response !== null && 'message' in response ? response.message : exception.message;
     const detail = Array.isArray(message) ? message.join('; ') : String(message);
     return { error: new ScimError(status, detail, status === 400 ? 'invalidValue' : undefined), headers: {} };
   }
@@ -177,10 +196,16 @@ function databaseCode(exception: unknown): string | undefined {
       // A raw query failed; Prisma keeps PostgreSQL's SQLSTATE in meta.code.
       return unavailable(meta.code, typeof meta.message === 'string' ? meta.message : '') ? 'P1001' : meta.code;
     }
-    if (typeof e.code === 'string' && (/^P\d{4}$/.test(e.code) || /^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith('E'))) {
+    if (
+      typeof e.code === 'string' &&
+      (/^P\d{4}$/.test(e.code) || /^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith('E'))
+    ) {
       return unavailable(e.code, typeof e.message === 'string' ? e.message : '') ? 'P1001' : e.code;
     }
-    if (typeof e.message === 'string' && /PGlite is closed|Connection terminated|connect ECONNREFUSED/i.test(e.message)) {
+    if (
+      typeof e.message === 'string' &&
+      /PGlite is closed|Connection terminated|connect ECONNREFUSED/i.test(e.message)
+    ) {
       return 'P1001';
     }
     current = e.cause;

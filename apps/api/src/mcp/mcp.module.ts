@@ -9,7 +9,7 @@ import { McpOriginMiddleware } from './mcp-origin.middleware';
 import { McpRateLimiter } from './mcp-rate-limiter';
 import { McpServerFactory } from './mcp-server.factory';
 
-/** The MCP endpoint at /v2/mcp: directory tools, resources and prompts for AI assistants (docs/mcp.md). */
+/** The MCP endpoint at /v2/mcp: directory tools, resources and prompts for AI assistants (README, "MCP"). */
 @Module({
   imports: [UsersModule, GroupsModule, DiscoveryModule],
   controllers: [McpController],

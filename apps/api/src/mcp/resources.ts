@@ -12,7 +12,7 @@ import { DiscoveryService } from '../discovery/discovery.service';
 import { McpRateLimitError } from './mcp-rate-limiter';
 import { ToolContext } from './tools';
 
-/** Every resource URI Roster serves starts with this scheme; docs/mcp.md lists them. */
+/** Every resource URI Roster serves starts with this scheme; the README ("MCP") lists them. */
 export const RESOURCE_SCHEME = 'roster';
 const JSON_TYPE = 'application/json';
 /** Discovery documents change only with a new release; clients of 2026-07-28 may cache them. */
