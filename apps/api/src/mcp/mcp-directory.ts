@@ -336,33 +336,32 @@ export class McpDirectory {
   }
 
   private async userId(input: { id?: string; userName?: string }): Promise<string> {
-    if (input.id) {
-      return input.id;
-    }
-    const userName = input.userName ?? '';
-    const filterText = `userName eq ${JSON.stringify(userName)}`;
-    const page = await this.users.list({
-      filter: parseFilter(filterText),
-      filterText,
-      descending: false,
-      startIndex: 1,
-      count: 1,
-      attributes: paths('id'),
-    });
-    const id = page.Resources[0]?.id;
-    if (typeof id !== 'string') {
-      throw ScimError.notFound(`No user has userName "${userName}"; search_users finds users by part of a name.`);
-    }
-    return id;
+    return (
+      input.id ??
+      this.idByName(this.users, 'userName', input.userName ?? '', (name) =>
+        `No user has userName "${name}"; search_users finds users by part of a name.`,
+      )
+    );
   }
 
   private async groupId(input: { id?: string; displayName?: string }): Promise<string> {
-    if (input.id) {
-      return input.id;
-    }
-    const displayName = input.displayName ?? '';
-    const filterText = `displayName eq ${JSON.stringify(displayName)}`;
-    const page = await this.groups.list({
+    return (
+      input.id ??
+      this.idByName(this.groups, 'displayName', input.displayName ?? '', (name) =>
+        `No group is named "${name}"; search_groups finds groups by part of a name.`,
+      )
+    );
+  }
+
+  /** The id of the one resource whose unique name attribute equals `name` (case-insensitively). */
+  private async idByName(
+    service: { list(request: ListRequest): Promise<ListResult> },
+    attribute: 'userName' | 'displayName',
+    name: string,
+    notFound: (name: string) => string,
+  ): Promise<string> {
+    const filterText = `${attribute} eq ${JSON.stringify(name)}`;
+    const page = await service.list({
       filter: parseFilter(filterText),
       filterText,
       descending: false,
@@ -372,7 +371,7 @@ export class McpDirectory {
     });
     const id = page.Resources[0]?.id;
     if (typeof id !== 'string') {
-      throw ScimError.notFound(`No group is named "${displayName}"; search_groups finds groups by part of a name.`);
+      throw ScimError.notFound(notFound(name));
     }
     return id;
   }
