@@ -304,3 +304,43 @@ describe('Groups', () => {
     });
   });
 });
+
+describe('Groups: streamed list responses', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('streams a list of groups with their members as one valid ListResponse', async () => {
+    const tag = `stream-${Date.now()}`;
+    const users: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await server.post('/v2/Users', { schemas: [USER], userName: `${tag}-${i}@example.com` });
+      users.push(res.body.id);
+    }
+    const big = await server.post('/v2/Groups', { schemas: [GROUP], displayName: `${tag}-a`, members: users.map((value) => ({ value })) });
+    await server.post('/v2/Groups', { schemas: [GROUP], displayName: `${tag}-b` });
+    await server.post('/v2/Groups', { schemas: [GROUP], displayName: `${tag}-c`, members: [{ value: users[0] }] });
+    const res = await server.get(`/v2/Groups?filter=${encodeURIComponent(`displayName sw "${tag}"`)}&sortBy=displayName`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+    expect(res.body).toMatchObject({ totalResults: 3, itemsPerPage: 3, startIndex: 1 });
+    const [a, b, c] = res.body.Resources;
+    expect(a.id).toBe(big.body.id);
+    expect(a.members.map((m: any) => m.value).sort()).toEqual([...users].sort());
+    expect(b.members).toBeUndefined();
+    expect(c.members).toEqual([expect.objectContaining({ value: users[0], type: 'User' })]);
+    const searched = await server.post('/v2/Groups/.search', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+      filter: `displayName eq "${tag}-a"`,
+      attributes: ['members.value'],
+    });
+    expect(searched.body.Resources).toEqual([{ schemas: [GROUP], id: big.body.id, members: expect.any(Array) }]);
+    expect(searched.body.Resources[0].members).toHaveLength(12);
+    expect(Object.keys(searched.body.Resources[0].members[0])).toEqual(['value']);
+  });
+});

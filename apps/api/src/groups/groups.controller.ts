@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { Scopes } from '../auth/decorators';
 import { ifNoneMatchHits } from '../common/etag';
 import { parseListQuery, parseProjection, parseSearchRequest, Projected } from '../common/list-query';
@@ -30,8 +31,8 @@ export class GroupsController {
   @ListQueries('displayName eq "Sales"')
   @ApiResponse({ status: 200, description: 'ListResponse', content: scim(GROUP_LIST_EXAMPLE) })
   @ScimErrors()
-  list(@Query() query: Record<string, unknown>): Promise<ListResult> {
-    return this.groups.list(parseListQuery(query, this.limits()));
+  list(@Query() query: Record<string, unknown>): Promise<ListResult | Readable> {
+    return this.groups.listForHttp(parseListQuery(query, this.limits()));
   }
 
   @Post('.search')
@@ -41,8 +42,8 @@ export class GroupsController {
   @ApiBody({ schema: { type: 'object', example: GROUP_SEARCH_EXAMPLE } })
   @ApiResponse({ status: 200, description: 'ListResponse', content: scim(GROUP_LIST_EXAMPLE) })
   @ScimErrors()
-  search(@Body() body: unknown): Promise<ListResult> {
-    return this.groups.list(parseSearchRequest(body, this.limits()));
+  search(@Body() body: unknown): Promise<ListResult | Readable> {
+    return this.groups.listForHttp(parseSearchRequest(body, this.limits()));
   }
 
   @Get(':id')

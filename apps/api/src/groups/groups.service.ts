@@ -85,36 +85,63 @@ export class GroupsService {
    * group of 100,000 members never sits in memory as a whole.
    */
   stream(result: GroupResult, projected: Projected): Readable {
-    const projection = this.projection(projected);
-    const head = JSON.stringify(result.resource);
-    const groupId = String(result.resource.id);
-    const groups = this.groups;
-    const render = (rows: MemberRow[]): Record<string, unknown>[] => this.projectMembers(projection, groupId, rows);
-    async function* body(): AsyncGenerator<string> {
-      let after: string | undefined;
-      let first = true;
-      for (;;) {
-        const rows = await groups.memberPage(groupId, after, MEMBER_PAGE);
-        if (first && rows.length === 0) {
-          yield head;
-          return;
-        }
-        const members = render(rows);
-        const json = members.map((m) => JSON.stringify(m)).join(',');
-        if (first) {
-          yield `${head.slice(0, -1)},"members":[${json}`;
-          first = false;
-        } else if (json) {
-          yield `,${json}`;
-        }
-        if (rows.length < MEMBER_PAGE) {
-          yield ']}';
-          return;
-        }
-        after = rows[rows.length - 1].memberId;
-      }
+    return Readable.from(this.groupChunks(result.resource, this.projection(projected)));
+  }
+
+  /**
+   * A list response whose groups carry their members, streamed like a single group: members are
+   * read page by page, group after group, so a page of large groups never sits in memory whole.
+   * Without members in the projection it is the plain list.
+   */
+  async listForHttp(request: ListRequest): Promise<ListResult | Readable> {
+    const projection = this.projection(request);
+    if (!projection.wants('members')) {
+      return this.list(request);
     }
-    return Readable.from(body());
+    const page = await this.page(request);
+    const resources = page.rows.map((record) => projection.apply(this.represent(record)));
+    // Resources is the envelope's last key, so its JSON ends with `"Resources":[]}`.
+    const head = JSON.stringify({ ...toListResponse(page, resources), Resources: [] }).slice(0, -2);
+    const chunks = async function* (this: GroupsService): AsyncGenerator<string> {
+      yield head;
+      for (const [i, resource] of resources.entries()) {
+        if (i > 0) {
+          yield ',';
+        }
+        yield* this.groupChunks(resource, projection);
+      }
+      yield ']}';
+    };
+    return Readable.from(chunks.call(this));
+  }
+
+  /** One group's JSON: the resource, then its members read in pages of MEMBER_PAGE. */
+  private async *groupChunks(resource: Record<string, unknown>, projection: Projection): AsyncGenerator<string> {
+    const head = JSON.stringify(resource);
+    const groupId = String(resource.id);
+    let after: string | undefined;
+    let first = true;
+    for (;;) {
+      const rows = await this.groups.memberPage(groupId, after, MEMBER_PAGE);
+      if (first && rows.length === 0) {
+        yield head;
+        return;
+      }
+      const json = this.projectMembers(projection, groupId, rows)
+        .map((m) => JSON.stringify(m))
+        .join(',');
+      if (first) {
+        yield `${head.slice(0, -1)},"members":[${json}`;
+        first = false;
+      } else if (json) {
+        yield `,${json}`;
+      }
+      if (rows.length < MEMBER_PAGE) {
+        yield ']}';
+        return;
+      }
+      after = rows[rows.length - 1].memberId;
+    }
   }
 
   async create(body: unknown, projected: Projected = {}): Promise<GroupResult> {
@@ -185,18 +212,19 @@ export class GroupsService {
     }, TX_OPTIONS);
   }
 
+  /** A list response in memory, for callers that need an object (MCP, Bulk); HTTP streams. */
   async list(request: ListRequest): Promise<ListResult> {
-    const page = await fetchPage(request, this.groups, {
-      registry: this.registry,
-      resourceType: 'Group',
-      baseUrl: this.baseUrl,
-      cursorTimeoutSeconds: 3600,
-    });
+    const page = await this.page(request);
     const projection = this.projection(request);
     const members = projection.wants('members') ? await this.groups.membersOf(page.rows.map((r) => r.id)) : [];
     const byGroup = new Map<string, MemberRow[]>();
     for (const row of members) {
-      byGroup.set(row.groupId, [...(byGroup.get(row.groupId) ?? []), row]);
+      const rows = byGroup.get(row.groupId);
+      if (rows) {
+        rows.push(row);
+      } else {
+        byGroup.set(row.groupId, [row]);
+      }
     }
     const resources = page.rows.map((record) => {
       const resource = projection.apply(this.represent(record));
@@ -204,6 +232,15 @@ export class GroupsService {
       return rows?.length ? withMembers(resource, this.projectMembers(projection, record.id, rows)) : resource;
     });
     return toListResponse(page, resources);
+  }
+
+  private page(request: ListRequest) {
+    return fetchPage(request, this.groups, {
+      registry: this.registry,
+      resourceType: 'Group',
+      baseUrl: this.baseUrl,
+      cursorTimeoutSeconds: 3600,
+    });
   }
 
   private async applyMemberOp(tx: Prisma.TransactionClient, groupId: string, op: MemberOp, now: Date): Promise<number> {
