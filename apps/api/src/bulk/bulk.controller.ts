@@ -2,12 +2,10 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../auth/decorators';
 import { BodyLimit } from '../common/body-limit';
-import { ScimErrors } from '../common/scim-openapi';
+import { ScimErrors, scimContent } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { BULK_REQUEST_EXAMPLE, BULK_RESPONSE_EXAMPLE, BULK_TOO_LARGE_EXAMPLE } from './bulk.examples';
 import { BulkResponse, BulkService } from './bulk.service';
-
-const scim = (example: object) => ({ 'application/scim+json': { schema: { type: 'object' as const }, example } });
 
 @ApiTags('Bulk')
 @ApiConsumes('application/scim+json', 'application/json')
@@ -38,12 +36,12 @@ export class BulkController {
   @ApiResponse({
     status: 200,
     description: 'BulkResponse: one entry per operation that ran, with its own status.',
-    content: scim(BULK_RESPONSE_EXAMPLE),
+    content: scimContent(BULK_RESPONSE_EXAMPLE),
   })
   @ApiResponse({
     status: 413,
     description: 'More operations than maxOperations, or a body larger than maxPayloadSize (SCIM error).',
-    content: scim(BULK_TOO_LARGE_EXAMPLE),
+    content: scimContent(BULK_TOO_LARGE_EXAMPLE),
   })
   @ScimErrors()
   process(@Body() body: unknown): Promise<BulkResponse> {

@@ -23,6 +23,11 @@ export interface ListLimits {
   defaultPageSize: number;
 }
 
+/** Paging limits from the configuration. */
+export function listLimits(config: { filter: { maxResults: number }; defaultPageSize: number }): ListLimits {
+  return { maxResults: config.filter.maxResults, defaultPageSize: config.defaultPageSize };
+}
+
 export interface Projected {
   attributes?: PathExpression[];
   excludedAttributes?: PathExpression[];
@@ -84,7 +89,14 @@ function attributeList(value: unknown, name: string): PathExpression[] | undefin
 }
 
 function build(
-  values: { filter?: string; sortBy?: string; sortOrder?: string; startIndex?: number; count?: number; cursor?: string },
+  values: {
+    filter?: string;
+    sortBy?: string;
+    sortOrder?: string;
+    startIndex?: number;
+    count?: number;
+    cursor?: string;
+  },
   projection: Projected,
   limits: ListLimits,
 ): ListRequest {

@@ -1,6 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
 
+/** An OpenAPI `content` entry for a SCIM document with an example. */
+export const scimContent = (example: object) => ({
+  'application/scim+json': { schema: { type: 'object' as const }, example },
+});
+
 export const ERROR_EXAMPLE = {
   schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
   status: '400',
@@ -16,7 +21,12 @@ export const ScimErrors = (...statuses: number[]): MethodDecorator =>
       ApiResponse({
         status,
         description: `SCIM error (RFC 7644 §3.12)`,
-        content: { 'application/scim+json': { schema: { type: 'object' }, example: { ...ERROR_EXAMPLE, status: String(status) } } },
+        content: {
+          'application/scim+json': {
+            schema: { type: 'object' },
+            example: { ...ERROR_EXAMPLE, status: String(status) },
+          },
+        },
       }),
     ),
   );
@@ -36,14 +46,28 @@ export const ListQueries = (example: string): MethodDecorator =>
     ApiQuery({ name: 'filter', required: false, description: 'RFC 7644 §3.4.2.2 filter.', example }),
     ApiQuery({ name: 'sortBy', required: false }),
     ApiQuery({ name: 'sortOrder', required: false, enum: ['ascending', 'descending'] }),
-    ApiQuery({ name: 'startIndex', required: false, description: '1-based index of the first result.', schema: { type: 'integer', minimum: 1 } }),
-    ApiQuery({ name: 'count', required: false, description: 'Page size (clamped to filter.maxResults).', schema: { type: 'integer', minimum: 0 } }),
+    ApiQuery({
+      name: 'startIndex',
+      required: false,
+      description: '1-based index of the first result.',
+      schema: { type: 'integer', minimum: 1 },
+    }),
+    ApiQuery({
+      name: 'count',
+      required: false,
+      description: 'Page size (clamped to filter.maxResults).',
+      schema: { type: 'integer', minimum: 0 },
+    }),
     ApiQuery({ name: 'cursor', required: false, description: 'RFC 9865 cursor; empty for the first page.' }),
     ProjectionQuery(),
   );
 
 export const IfMatchHeader = (): MethodDecorator =>
-  ApiHeader({ name: 'If-Match', required: false, description: 'Apply only if the resource still has this ETag (412 otherwise).' });
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'Apply only if the resource still has this ETag (412 otherwise).',
+  });
 
 export const PreferHeader = (): MethodDecorator =>
   ApiHeader({

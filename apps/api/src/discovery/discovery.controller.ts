@@ -2,11 +2,11 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ResourceTypeResource, SchemaResource, ScimError, ServiceProviderConfigResource } from '@roster/scim';
 import { Discovery } from '../auth/decorators';
+import { scimContent } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { DiscoveryService, ListResponse } from './discovery.service';
 import { RESOURCE_TYPES_EXAMPLE, SCHEMAS_EXAMPLE, SPC_EXAMPLE } from './discovery.examples';
 
-const scim = (example: object) => ({ 'application/scim+json': { schema: { type: 'object' as const }, example } });
 const NoFilter = ApiQuery({
   name: 'filter',
   required: false,
@@ -25,14 +25,14 @@ export class DiscoveryController {
 
   @Get()
   @ApiOperation({ summary: 'API root: the ServiceProviderConfig.' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scim(SPC_EXAMPLE) })
+  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scimContent(SPC_EXAMPLE) })
   root(): ServiceProviderConfigResource {
     return this.discovery.serviceProviderConfig();
   }
 
   @Get('v2/ServiceProviderConfig')
   @ApiOperation({ summary: 'What this server implements (RFC 7643 §5).' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scim(SPC_EXAMPLE) })
+  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scimContent(SPC_EXAMPLE) })
   @NoFilter
   serviceProviderConfig(@Query('filter') filter?: string): ServiceProviderConfigResource {
     refuseFilter(filter);
@@ -41,7 +41,7 @@ export class DiscoveryController {
 
   @Get('v2/ResourceTypes')
   @ApiOperation({ summary: 'The resource types: User, then Group (RFC 7643 §6).' })
-  @ApiOkResponse({ description: 'ListResponse of ResourceTypes', content: scim(RESOURCE_TYPES_EXAMPLE) })
+  @ApiOkResponse({ description: 'ListResponse of ResourceTypes', content: scimContent(RESOURCE_TYPES_EXAMPLE) })
   @NoFilter
   resourceTypes(@Query('filter') filter?: string): ListResponse {
     refuseFilter(filter);
@@ -58,7 +58,7 @@ export class DiscoveryController {
 
   @Get('v2/Schemas')
   @ApiOperation({ summary: 'Every schema: User, Group, EnterpriseUser and Roster extensions (RFC 7643 §7).' })
-  @ApiOkResponse({ description: 'ListResponse of Schemas', content: scim(SCHEMAS_EXAMPLE) })
+  @ApiOkResponse({ description: 'ListResponse of Schemas', content: scimContent(SCHEMAS_EXAMPLE) })
   @NoFilter
   schemas(@Query('filter') filter?: string): ListResponse {
     refuseFilter(filter);

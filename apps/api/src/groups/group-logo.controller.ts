@@ -46,7 +46,10 @@ export class GroupLogoController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
     const { content, type } = await readLogo(request);
-    const result = await this.groups.setLogo(id, content, type, ifMatch, { ...parseProjection(query), excludedAttributes: [{ path: { attr: 'members' } }] });
+    const result = await this.groups.setLogo(id, content, type, ifMatch, {
+      ...parseProjection(query),
+      excludedAttributes: [{ path: { attr: 'members' } }],
+    });
     reply.header('etag', `W/"${result.version}"`);
     if (preferredReturn(prefer) === 'minimal') {
       reply.status(204);
@@ -61,7 +64,11 @@ export class GroupLogoController {
   @ApiOperation({ summary: "Read a group's logo image." })
   @ApiParam({ name: 'id', example: GROUP_EXAMPLE.id })
   @ApiProduces(...LOGO_TYPES)
-  @ApiResponse({ status: 200, description: 'The image bytes.', content: Object.fromEntries(LOGO_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])) })
+  @ApiResponse({
+    status: 200,
+    description: 'The image bytes.',
+    content: Object.fromEntries(LOGO_TYPES.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+  })
   @ApiResponse({ status: 304, description: 'If-None-Match matched.' })
   @ScimErrors(404)
   async get(
@@ -76,7 +83,13 @@ export class GroupLogoController {
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'")
       .header('content-disposition', 'inline');
-    if (ifNoneMatch && ifNoneMatch.split(',').map((t) => t.trim()).includes(logo.etag)) {
+    if (
+      ifNoneMatch &&
+      ifNoneMatch
+        .split(',')
+        .map((t) => t.trim())
+        .includes(logo.etag)
+    ) {
       reply.status(304);
       return undefined;
     }
@@ -115,4 +128,3 @@ async function readLogo(request: FastifyRequest): Promise<{ content: Buffer; typ
   }
   return { content: request.body, type: request.headers['content-type'] };
 }
-

@@ -1,19 +1,44 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { Scopes } from '../auth/decorators';
 import { ifNoneMatchHits } from '../common/etag';
-import { parseListQuery, parseProjection, parseSearchRequest, Projected } from '../common/list-query';
+import { parseListQuery, parseProjection, parseSearchRequest, Projected, listLimits } from '../common/list-query';
 import { preferredReturn } from '../common/prefer';
-import { IfMatchHeader, ListQueries, PreferHeader, ProjectionQuery, ScimErrors } from '../common/scim-openapi';
+import {
+  IfMatchHeader,
+  ListQueries,
+  PreferHeader,
+  ProjectionQuery,
+  ScimErrors,
+  scimContent,
+} from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { APP_CONFIG, AppConfig } from '../config';
 import { ListResult } from '../users/users.service';
-import { GROUP_CREATE_EXAMPLE, GROUP_EXAMPLE, GROUP_LIST_EXAMPLE, GROUP_PATCH_EXAMPLE, GROUP_SEARCH_EXAMPLE } from './groups.examples';
+import {
+  GROUP_CREATE_EXAMPLE,
+  GROUP_EXAMPLE,
+  GROUP_LIST_EXAMPLE,
+  GROUP_PATCH_EXAMPLE,
+  GROUP_SEARCH_EXAMPLE,
+} from './groups.examples';
 import { GroupResult, GroupsService } from './groups.service';
-
-const scim = (example: object) => ({ 'application/scim+json': { schema: { type: 'object' as const }, example } });
 
 @ApiTags('Groups')
 @ApiConsumes('application/scim+json', 'application/json')
@@ -29,10 +54,10 @@ export class GroupsController {
   @Scopes('scim.read')
   @ApiOperation({ summary: 'List or filter groups. Use excludedAttributes=members for large groups.' })
   @ListQueries('displayName eq "Sales"')
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scim(GROUP_LIST_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(GROUP_LIST_EXAMPLE) })
   @ScimErrors()
   list(@Query() query: Record<string, unknown>): Promise<ListResult | Readable> {
-    return this.groups.listForHttp(parseListQuery(query, this.limits()));
+    return this.groups.listForHttp(parseListQuery(query, listLimits(this.config)));
   }
 
   @Post('.search')
@@ -40,10 +65,10 @@ export class GroupsController {
   @Scopes('scim.read')
   @ApiOperation({ summary: 'Search groups with a SearchRequest body (RFC 7644 §3.4.3).' })
   @ApiBody({ schema: { type: 'object', example: GROUP_SEARCH_EXAMPLE } })
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scim(GROUP_LIST_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(GROUP_LIST_EXAMPLE) })
   @ScimErrors()
   search(@Body() body: unknown): Promise<ListResult | Readable> {
-    return this.groups.listForHttp(parseSearchRequest(body, this.limits()));
+    return this.groups.listForHttp(parseSearchRequest(body, listLimits(this.config)));
   }
 
   @Get(':id')
@@ -51,7 +76,7 @@ export class GroupsController {
   @ApiOperation({ summary: 'Read one group; its members are streamed, however many there are.' })
   @ApiParam({ name: 'id', example: GROUP_EXAMPLE.id })
   @ProjectionQuery()
-  @ApiResponse({ status: 200, description: 'The group, with an ETag header.', content: scim(GROUP_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'The group, with an ETag header.', content: scimContent(GROUP_EXAMPLE) })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag.' })
   @ScimErrors(404)
   async get(
@@ -75,7 +100,11 @@ export class GroupsController {
   @ApiOperation({ summary: 'Create a group, optionally with members.' })
   @ApiBody({ schema: { type: 'object', example: GROUP_CREATE_EXAMPLE } })
   @ProjectionQuery()
-  @ApiResponse({ status: 201, description: 'The created group, with Location and ETag.', content: scim(GROUP_EXAMPLE) })
+  @ApiResponse({
+    status: 201,
+    description: 'The created group, with Location and ETag.',
+    content: scimContent(GROUP_EXAMPLE),
+  })
   @ScimErrors(409)
   async create(
     @Body() body: unknown,
@@ -95,7 +124,7 @@ export class GroupsController {
   @ApiBody({ schema: { type: 'object', example: GROUP_CREATE_EXAMPLE } })
   @IfMatchHeader()
   @ProjectionQuery()
-  @ApiResponse({ status: 200, description: 'The replaced group.', content: scim(GROUP_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'The replaced group.', content: scimContent(GROUP_EXAMPLE) })
   @ScimErrors(404, 409, 412)
   async replace(
     @Param('id') id: string,
@@ -122,7 +151,7 @@ export class GroupsController {
   @PreferHeader()
   @ProjectionQuery()
   @ApiResponse({ status: 204, description: 'Modified.' })
-  @ApiResponse({ status: 200, description: 'The modified group, when asked for.', content: scim(GROUP_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'The modified group, when asked for.', content: scimContent(GROUP_EXAMPLE) })
   @ScimErrors(404, 409, 412)
   async patch(
     @Param('id') id: string,
@@ -135,7 +164,8 @@ export class GroupsController {
     const projected = parseProjection(query);
     const wantsBody =
       preferredReturn(prefer) === 'representation' ||
-      (preferredReturn(prefer) !== 'minimal' && (projected.attributes !== undefined || projected.excludedAttributes !== undefined));
+      (preferredReturn(prefer) !== 'minimal' &&
+        (projected.attributes !== undefined || projected.excludedAttributes !== undefined));
     const result = await this.groups.patch(id, body, ifMatch, projected);
     if (!wantsBody) {
       reply.status(204).header('etag', `W/"${result.version}"`);
@@ -159,9 +189,5 @@ export class GroupsController {
   private send(reply: FastifyReply, result: GroupResult, projected: Projected): unknown {
     reply.header('etag', `W/"${result.version}"`);
     return result.members === 'stream' ? this.groups.stream(result, projected) : result.resource;
-  }
-
-  private limits() {
-    return { maxResults: this.config.filter.maxResults, defaultPageSize: this.config.defaultPageSize };
   }
 }

@@ -59,7 +59,8 @@ export class McpController implements OnModuleDestroy {
 
   @Post()
   @ApiOperation({
-    summary: 'MCP Streamable HTTP endpoint (JSON-RPC), protocol revisions 2025-03-26 to 2026-07-28; see the README, "MCP".',
+    summary:
+      'MCP Streamable HTTP endpoint (JSON-RPC), protocol revisions 2025-03-26 to 2026-07-28; see the README, "MCP".',
   })
   @ApiBody({ schema: { type: 'object', example: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } } })
   @ApiResponse({ status: 200, description: 'A JSON-RPC response (application/json, or text/event-stream).' })

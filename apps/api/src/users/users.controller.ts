@@ -1,17 +1,42 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Scopes } from '../auth/decorators';
 import { ifNoneMatchHits } from '../common/etag';
-import { parseListQuery, parseProjection, parseSearchRequest } from '../common/list-query';
+import { parseListQuery, parseProjection, parseSearchRequest, listLimits } from '../common/list-query';
 import { preferredReturn } from '../common/prefer';
-import { IfMatchHeader, ListQueries, PreferHeader, ProjectionQuery, ScimErrors } from '../common/scim-openapi';
+import {
+  IfMatchHeader,
+  ListQueries,
+  PreferHeader,
+  ProjectionQuery,
+  ScimErrors,
+  scimContent,
+} from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { APP_CONFIG, AppConfig } from '../config';
-import { SEARCH_EXAMPLE, USER_CREATE_EXAMPLE, USER_EXAMPLE, USER_LIST_EXAMPLE, USER_PATCH_EXAMPLE } from './users.examples';
+import {
+  SEARCH_EXAMPLE,
+  USER_CREATE_EXAMPLE,
+  USER_EXAMPLE,
+  USER_LIST_EXAMPLE,
+  USER_PATCH_EXAMPLE,
+} from './users.examples';
 import { ListResult, UserResult, UsersService } from './users.service';
-
-const scim = (example: object) => ({ 'application/scim+json': { schema: { type: 'object' as const }, example } });
 
 @ApiTags('Users')
 @ApiConsumes('application/scim+json', 'application/json')
@@ -27,10 +52,10 @@ export class UsersController {
   @Scopes('scim.read')
   @ApiOperation({ summary: 'List or filter users (RFC 7644 §3.4.2).' })
   @ListQueries('userName eq "bjensen@example.com"')
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scim(USER_LIST_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
   @ScimErrors()
   list(@Query() query: Record<string, unknown>): Promise<ListResult> {
-    return this.users.list(parseListQuery(query, this.limits()));
+    return this.users.list(parseListQuery(query, listLimits(this.config)));
   }
 
   @Post('.search')
@@ -38,10 +63,10 @@ export class UsersController {
   @Scopes('scim.read')
   @ApiOperation({ summary: 'Search users with a SearchRequest body (RFC 7644 §3.4.3).' })
   @ApiBody({ schema: { type: 'object', example: SEARCH_EXAMPLE } })
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scim(USER_LIST_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
   @ScimErrors()
   search(@Body() body: unknown): Promise<ListResult> {
-    return this.users.list(parseSearchRequest(body, this.limits()));
+    return this.users.list(parseSearchRequest(body, listLimits(this.config)));
   }
 
   @Get(':id')
@@ -49,7 +74,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Read one user.' })
   @ApiParam({ name: 'id', example: USER_EXAMPLE.id })
   @ProjectionQuery()
-  @ApiResponse({ status: 200, description: 'The user, with an ETag header.', content: scim(USER_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'The user, with an ETag header.', content: scimContent(USER_EXAMPLE) })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag.' })
   @ScimErrors(404)
   async get(
@@ -72,7 +97,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user.' })
   @ApiBody({ schema: { type: 'object', example: USER_CREATE_EXAMPLE } })
   @ProjectionQuery()
-  @ApiResponse({ status: 201, description: 'The created user, with Location and ETag.', content: scim(USER_EXAMPLE) })
+  @ApiResponse({
+    status: 201,
+    description: 'The created user, with Location and ETag.',
+    content: scimContent(USER_EXAMPLE),
+  })
   @ScimErrors(409)
   async create(
     @Body() body: unknown,
@@ -91,7 +120,7 @@ export class UsersController {
   @ApiBody({ schema: { type: 'object', example: USER_CREATE_EXAMPLE } })
   @IfMatchHeader()
   @ProjectionQuery()
-  @ApiResponse({ status: 200, content: scim(USER_EXAMPLE), description: 'The replaced user.' })
+  @ApiResponse({ status: 200, content: scimContent(USER_EXAMPLE), description: 'The replaced user.' })
   @ScimErrors(404, 409, 412)
   async replace(
     @Param('id') id: string,
@@ -111,7 +140,7 @@ export class UsersController {
   @IfMatchHeader()
   @PreferHeader()
   @ProjectionQuery()
-  @ApiResponse({ status: 200, content: scim(USER_EXAMPLE), description: 'The modified user.' })
+  @ApiResponse({ status: 200, content: scimContent(USER_EXAMPLE), description: 'The modified user.' })
   @ApiResponse({ status: 204, description: 'Modified; sent when the request has Prefer: return=minimal.' })
   @ScimErrors(404, 409, 412)
   async patch(
@@ -145,9 +174,5 @@ export class UsersController {
   private send(reply: FastifyReply, result: UserResult): Record<string, unknown> {
     reply.header('etag', `W/"${result.version}"`);
     return result.resource;
-  }
-
-  private limits() {
-    return { maxResults: this.config.filter.maxResults, defaultPageSize: this.config.defaultPageSize };
   }
 }
