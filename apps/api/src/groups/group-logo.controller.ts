@@ -113,15 +113,24 @@ export class GroupLogoController {
 /** The image from a raw body or from the multipart field `logo`. */
 async function readLogo(request: FastifyRequest): Promise<{ content: Buffer; type: string | undefined }> {
   if (request.isMultipart()) {
-    const file = await request.file();
-    if (!file || file.fieldname !== 'logo') {
-      throw ScimError.badRequest('invalidValue', 'Send the image in the multipart field "logo".');
+    try {
+      const file = await request.file();
+      if (!file || file.fieldname !== 'logo') {
+        throw ScimError.badRequest('invalidValue', 'Send the image in the multipart field "logo".');
+      }
+      const content = await file.toBuffer();
+      if (file.file.truncated) {
+        throw new ScimError(413, 'The logo is larger than this server accepts.');
+      }
+      return { content, type: file.mimetype };
+    } catch (error) {
+      // Limits are Fastify errors (413 through the filter); anything else the multipart parser
+      // throws means the body is not the multipart it claims to be.
+      if (error instanceof ScimError || String((error as { code?: unknown }).code).startsWith('FST_')) {
+        throw error;
+      }
+      throw ScimError.badRequest('invalidSyntax', 'The body is not valid multipart/form-data.');
     }
-    const content = await file.toBuffer();
-    if (file.file.truncated) {
-      throw new ScimError(413, 'The logo is larger than this server accepts.');
-    }
-    return { content, type: file.mimetype };
   }
   if (!Buffer.isBuffer(request.body)) {
     throw new ScimError(415, 'Send the logo as image/png, image/jpeg, image/gif, image/webp or multipart/form-data.');
