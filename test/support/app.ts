@@ -22,6 +22,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** `null` sends no Authorization header; default is the admin token. */
   token?: string | null;
+  /** Aborts the request (e.g. `AbortSignal.timeout(ms)`). */
+  signal?: AbortSignal;
 }
 
 /** A running Roster on a real port, with its own database, and a small HTTP client for it. */
@@ -48,7 +50,7 @@ export class TestServer {
         headers['content-type'] = 'application/scim+json';
       }
     }
-    const response = await fetch(this.baseUrl + path, { method, headers, body });
+    const response = await fetch(this.baseUrl + path, { method, headers, body, signal: options.signal });
     const text = await response.text();
     let parsed: unknown = undefined;
     if (text && /json/.test(response.headers.get('content-type') ?? '')) {
@@ -60,7 +62,8 @@ export class TestServer {
   get = <T = any>(path: string, options?: RequestOptions) => this.request<T>('GET', path, options);
   post = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
     this.request<T>('POST', path, { ...options, body });
-  put = <T = any>(path: string, body: unknown, options?: RequestOptions) => this.request<T>('PUT', path, { ...options, body });
+  put = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
+    this.request<T>('PUT', path, { ...options, body });
   patch = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
     this.request<T>('PATCH', path, { ...options, body });
   delete = <T = any>(path: string, options?: RequestOptions) => this.request<T>('DELETE', path, options);
@@ -89,8 +92,7 @@ export interface StartOptions {
 }
 
 export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const database =
-    'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
+  const database = 'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -101,7 +103,9 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     PUBLIC_URL: baseUrl,
     ...env,
   });
-  const logger = options.logStream ? createLogger(config.logLevel, options.logStream) : pino({ level: config.logLevel });
+  const logger = options.logStream
+    ? createLogger(config.logLevel, options.logStream)
+    : pino({ level: config.logLevel });
   const app = await createApp(config, { logger });
   await app.listen({ port, host: '127.0.0.1' });
   return new TestServer(app, config, baseUrl, database);

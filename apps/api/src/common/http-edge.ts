@@ -184,8 +184,28 @@ export function withBodyTimeout(payload: Readable, reply: FastifyReply, ms: numb
   return timed;
 }
 
+/**
+ * The API docs page (Swagger UI): its own scripts and styles only (the page's one inline <style>
+ * and the UI's style attributes need 'unsafe-inline' for styles, never for scripts), requests to
+ * this server only, and no framing.
+ */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export function registerEdgeHooks(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (request, _reply, done) => {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (/^\/docs(\/|\?|$)/i.test(request.url)) {
+      reply.header('content-security-policy', DOCS_CSP).header('x-content-type-options', 'nosniff');
+    }
     try {
       checkRequestText(request);
     } catch (error) {
