@@ -54,10 +54,7 @@ describe('Foundation: HTTP, discovery, errors, auth skeleton', () => {
     expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
     expect(res.body.totalResults).toBe(2);
     expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group']);
-    expect(res.body.Resources[0]).toMatchObject({
-      endpoint: '/Users',
-      schema: 'urn:ietf:params:scim:schemas:core:2.0:User',
-    });
+    expect(res.body.Resources[0]).toMatchObject({ endpoint: '/Users', schema: 'urn:ietf:params:scim:schemas:core:2.0:User' });
     expect(nullPaths(res.body)).toEqual([]);
   });
 
@@ -86,14 +83,11 @@ describe('Foundation: HTTP, discovery, errors, auth skeleton', () => {
     expect(type.body.endpoint).toBe('/Groups');
   });
 
-  it.each(['/v2/Schemas/urn:example:nothing', '/v2/ResourceTypes/Printer'])(
-    'answers 404 for unknown %s',
-    async (path) => {
-      const res = await server.get(path, { token: null });
-      expect(res.status).toBe(404);
-      expect(res.body).toEqual({ schemas: [ERROR], status: '404', detail: expect.any(String) });
-    },
-  );
+  it.each(['/v2/Schemas/urn:example:nothing', '/v2/ResourceTypes/Printer'])('answers 404 for unknown %s', async (path) => {
+    const res = await server.get(path, { token: null });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ schemas: [ERROR], status: '404', detail: expect.any(String) });
+  });
 
   it('answers an unknown route with a 404 SCIM error', async () => {
     const res = await server.get('/v2/Printers');
@@ -235,9 +229,7 @@ describePostgres('Foundation: several instances on one empty PostgreSQL database
         const client = new Client({ connectionString: database.url });
         await client.connect();
         try {
-          const applied = await client.query(
-            'SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1',
-          );
+          const applied = await client.query('SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1');
           expect(applied.rows.length).toBeGreaterThan(0);
           expect(applied.rows.every((r) => r.n === 1)).toBe(true);
         } finally {
@@ -270,10 +262,7 @@ async function cutOffDatabase(server: TestServer): Promise<void> {
   await admin.connect();
   try {
     await admin.query('UPDATE pg_database SET datallowconn = false WHERE datname = $1', [name]);
-    await admin.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
-      [name],
-    );
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
   } finally {
     await admin.end();
   }
@@ -287,11 +276,7 @@ describe('Foundation: database failure', () => {
       await cutOffDatabase(server);
       const res = await server.get('/v2/Users');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({
-        schemas: [ERROR],
-        status: '503',
-        detail: expect.stringContaining('database is unavailable'),
-      });
+      expect(res.body).toEqual({ schemas: [ERROR], status: '503', detail: expect.stringContaining('database is unavailable') });
       expect(res.text).not.toMatch(/prisma|pglite|ECONN|stack/i);
       expect((await server.get('/ready', { token: null })).status).toBe(503);
       expect((await server.get('/health', { token: null })).status).toBe(200);

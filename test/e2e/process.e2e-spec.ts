@@ -42,14 +42,10 @@ describe('The service process', () => {
 
   beforeAll(() => {
     // What `npm start` does first: build when the sources are newer than the build.
-    const build = spawnSync(
-      process.execPath,
-      ['-e', "import('./scripts/lib/build.mjs').then((m) => m.ensureBuilt())"],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
+    const build = spawnSync(process.execPath, ['-e', "import('./scripts/lib/build.mjs').then((m) => m.ensureBuilt())"], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (build.status !== 0) {
       throw new Error(`Build failed:\n${build.stdout}\n${build.stderr}`);
     }
@@ -76,10 +72,7 @@ describe('The service process', () => {
     const created = await fetch(`${base}/v2/Users`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-        userName: 'survivor@example.com',
-      }),
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'survivor@example.com' }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
