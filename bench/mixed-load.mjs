@@ -370,6 +370,23 @@ await run(async (onCleanup) => {
       end: timeline.at(-1)?.rssMiB,
     },
     timeline,
+    // What the server logged about its 5xx answers (distinct messages, first few).
+    serverErrors: [
+      ...new Set(
+        server
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"level":50'))
+          .map((line) => {
+            try {
+              const entry = JSON.parse(line);
+              return `${entry.msg}: ${String(entry.err?.message ?? '').slice(0, 200)}`;
+            } catch {
+              return line.slice(0, 200);
+            }
+          }),
+      ),
+    ].slice(0, 10),
   };
   report('mixed-load', summary);
 });
