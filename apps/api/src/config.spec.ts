@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       jsonMaxDepth: 64,
       logoMaxDimension: 4096,
     });
-    expect(loadConfig({}).passwordHashing).toEqual({ concurrency: 2, perRequest: 1 });
+    expect(loadConfig({}).passwordHashing).toEqual({ concurrency: 2, perRequest: 1, scryptN: 131072 });
     const config = loadConfig({
       HTTP_HEADERS_TIMEOUT_MS: '2000',
       HTTP_BODY_TIMEOUT_MS: '3000',
@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       LOGO_MAX_DIMENSION: '512',
       PASSWORD_HASH_CONCURRENCY: '4',
       PASSWORD_HASH_CONCURRENCY_PER_REQUEST: '2',
+      PASSWORD_SCRYPT_N: '32768',
     });
     expect(config.http).toEqual({
       headersTimeout: 2000,
@@ -76,7 +77,7 @@ describe('loadConfig', () => {
       jsonMaxDepth: 16,
       logoMaxDimension: 512,
     });
-    expect(config.passwordHashing).toEqual({ concurrency: 4, perRequest: 2 });
+    expect(config.passwordHashing).toEqual({ concurrency: 4, perRequest: 2, scryptN: 32768 });
   });
 
   it('refuses limits that contradict each other', () => {
@@ -87,5 +88,8 @@ describe('loadConfig', () => {
       /PASSWORD_HASH_CONCURRENCY_PER_REQUEST=2/,
     );
     expect(() => loadConfig({ JSON_MAX_DEPTH: '2' })).toThrow(/JSON_MAX_DEPTH/);
+    expect(() => loadConfig({ PASSWORD_SCRYPT_N: '100000' })).toThrow(
+      /PASSWORD_SCRYPT_N=100000: must be a power of two/,
+    );
   });
 });

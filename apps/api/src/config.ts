@@ -83,6 +83,7 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(16) @Max(65535) LOGO_MAX_DIMENSION?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) PASSWORD_HASH_CONCURRENCY?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) PASSWORD_HASH_CONCURRENCY_PER_REQUEST?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(16384) @Max(1048576) PASSWORD_SCRYPT_N?: number;
 }
 
 export interface AppConfig {
@@ -104,7 +105,8 @@ export interface AppConfig {
   auth: AuthConfig;
   mcp: McpConfig;
   http: HttpEdgeConfig;
-  passwordHashing: { concurrency: number; perRequest: number };
+  /** scrypt's N (a power of two; r=8, p=1) and the hashing queue's bounds (common/password.ts). */
+  passwordHashing: { concurrency: number; perRequest: number; scryptN: number };
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -186,6 +188,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `PASSWORD_HASH_CONCURRENCY_PER_REQUEST=${perRequest}: must not exceed PASSWORD_HASH_CONCURRENCY (${hashConcurrency})`,
     );
   }
+  const scryptN = dto.PASSWORD_SCRYPT_N ?? 131072;
+  if ((scryptN & (scryptN - 1)) !== 0) {
+    problems.push(`PASSWORD_SCRYPT_N=${scryptN}: must be a power of two`);
+  }
   if (problems.length) {
     throw new ConfigError(problems);
   }
@@ -236,7 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       jsonMaxDepth: dto.JSON_MAX_DEPTH ?? 64,
       logoMaxDimension: dto.LOGO_MAX_DIMENSION ?? 4096,
     },
-    passwordHashing: { concurrency: hashConcurrency, perRequest },
+    passwordHashing: { concurrency: hashConcurrency, perRequest, scryptN },
   };
 }
 

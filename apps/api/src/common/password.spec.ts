@@ -1,4 +1,4 @@
-import { FairLimiter, hashPassword, needsRehash, verifyPassword } from './password';
+import { configurePasswordHashing, FairLimiter, hashPassword, needsRehash, verifyPassword } from './password';
 
 describe('password hashing', () => {
   it('hashes with scrypt at N=2^17, r=8, p=1 and verifies the right password only', async () => {
@@ -19,6 +19,21 @@ describe('password hashing', () => {
     await expect(verifyPassword('old secret', old)).resolves.toBe(true);
     await expect(verifyPassword('old secrets', old)).resolves.toBe(false);
     expect(needsRehash(old)).toBe(true);
+  });
+
+  it('hashes at a configured N (PASSWORD_SCRYPT_N), and judges rehashing against it', async () => {
+    configurePasswordHashing({ concurrency: 2, perRequest: 1, scryptN: 16384 });
+    try {
+      const stored = await hashPassword('tests go faster');
+      expect(stored).toMatch(/^scrypt\$16384\$8\$1\$/);
+      await expect(verifyPassword('tests go faster', stored)).resolves.toBe(true);
+      expect(needsRehash(stored)).toBe(false);
+    } finally {
+      configurePasswordHashing({ concurrency: 2, perRequest: 1 });
+    }
+    expect(needsRehash('scrypt$16384$8$1$c2FsdGVkc2FsdGVkc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g')).toBe(
+      true,
+    );
   });
 
   it('rejects stored values of another scheme or with absurd parameters, and says they need a rehash', async () => {

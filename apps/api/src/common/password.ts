@@ -16,6 +16,8 @@ const scrypt = promisify(scryptCallback) as (
  * PASSWORD_HASH_CONCURRENCY_PER_REQUEST of them for one request.
  */
 const PARAMS = { N: 2 ** 17, r: 8, p: 1 };
+/** PASSWORD_SCRYPT_N: OWASP's minimum unless configured otherwise (lower only for tests and trials). */
+let scryptN = PARAMS.N;
 /** Node refuses scrypt above `maxmem` (32 MiB by default); 128·N·r plus headroom. */
 const MAXMEM = 256 * 1024 * 1024;
 /** Stored hashes are ours, but their parameters are still bounded before any work is done for them. */
@@ -106,8 +108,9 @@ const requests = new AsyncLocalStorage<object>();
 const NO_REQUEST = {};
 
 /** Called once at start-up with PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_CONCURRENCY_PER_REQUEST. */
-export function configurePasswordHashing(limits: { concurrency: number; perRequest: number }): void {
+export function configurePasswordHashing(limits: { concurrency: number; perRequest: number; scryptN?: number }): void {
   limiter.configure(limits.concurrency, limits.perRequest);
+  scryptN = limits.scryptN ?? PARAMS.N;
 }
 
 /** Runs `fn` as one requester of the hashing queue: every hash it starts counts against its share. */
@@ -122,8 +125,10 @@ function queued<T>(task: () => Promise<T>): Promise<T> {
 /** `scrypt$N$r$p$<salt>$<hash>`: self-describing, so parameters can be raised later. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await queued(() => scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { ...PARAMS, maxmem: MAXMEM }));
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+  const hash = await queued(() =>
+    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { ...PARAMS, N: scryptN, maxmem: MAXMEM }),
+  );
+  return ['scrypt', scryptN, PARAMS.r, PARAMS.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 
 interface StoredHash {
@@ -175,7 +180,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
  */
 export function needsRehash(stored: string): boolean {
   const parsed = parseStored(stored);
-  return (
-    !parsed || parsed.N < PARAMS.N || parsed.r < PARAMS.r || parsed.p < PARAMS.p || parsed.hash.length < KEY_LENGTH
-  );
+  return !parsed || parsed.N < scryptN || parsed.r < PARAMS.r || parsed.p < PARAMS.p || parsed.hash.length < KEY_LENGTH;
 }
