@@ -262,6 +262,26 @@ describe('The HTTP edge', () => {
       expect(res.closedByServer).toBe(true);
     });
 
+    it.each([
+      ['POST', '/v2/Bulk'],
+      ['POST', '/v2/Groups'],
+      ['POST', '/v2/Users/.search'],
+      ['PATCH', '/v2/Users/00000000-0000-0000-0000-000000000000'],
+      ['PUT', '/v2/Groups/00000000-0000-0000-0000-000000000000/Logo'],
+      ['POST', '/admin/tokens'],
+      ['POST', '/v2/mcp'],
+    ])('%s %s without a token: 401 before the body is read', async (method, path) => {
+      const res = await rawExchange(port, [
+        `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sc`,
+      ]);
+      expect(res.status).toBe(401);
+      expect(res.closedByServer).toBe(true);
+      if (path === '/v2/mcp') {
+        // The MCP controller's own filter still shapes the challenge.
+        expect(res.text).toMatch(/www-authenticate: Bearer [^\r]*scope="scim\.read scim\.write"/i);
+      }
+    });
+
     it('a token without the needed scope is refused before the body too: 403', async () => {
       const reader = (await server.post('/admin/tokens', { name: 'edge-reader', scope: 'scim.read' })).body.token;
       const res = await rawExchange(port, [slowPost(`Authorization: Bearer ${reader}\r\n`)]);
