@@ -99,6 +99,8 @@ describe('Swagger UI in a real browser (DISCOVERY_PUBLIC=false)', () => {
   it('renders the UI with the title and the operations', async () => {
     const response = await page.goto(`${server.baseUrl}/docs`, { waitUntil: 'load' });
     expect(response?.status()).toBe(200);
+    // The UI below works under the page's Content-Security-Policy (issue 10, finding 9).
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('.swagger-ui .info .title').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
     await page.locator('.opblock').first().waitFor({ state: 'visible', timeout: UI_TIMEOUT });
 
@@ -166,5 +168,7 @@ describe('Swagger UI in a real browser (DISCOVERY_PUBLIC=false)', () => {
   it('threw no error in the page and needed nothing from outside this machine', () => {
     expect(opened.diagnostics.pageErrors).toEqual([]);
     expect(opened.diagnostics.blockedRequests).toEqual([]);
+    // A CSP violation is reported on the console ("Refused to load / execute / apply ...").
+    expect(opened.diagnostics.consoleErrors.filter((m) => /Content Security Policy|Refused to/i.test(m))).toEqual([]);
   });
 });

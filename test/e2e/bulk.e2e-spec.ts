@@ -611,20 +611,23 @@ describe('Bulk', () => {
       expect(await usersNamed(name)).toBe(29);
     });
 
-    it('gives an item the database refuses the answer its own POST gets, and creates the rest', async () => {
+    it('refuses a request with a NUL in any item as a whole, at the edge, before anything is created', async () => {
       const name = unique('refused');
-      // PostgreSQL refuses NUL in text; whatever POST /Users answers for it, the bulk item answers too.
+      // PostgreSQL refuses NUL in text; the edge refuses it in every text input (issue 10, finding 4).
       const refused = { schemas: [USER], userName: `${name}-nul@example.com`, displayName: 'a\u0000b' };
       const alone = await server.post('/v2/Users', refused);
-      expect(alone.status).toBeGreaterThanOrEqual(400);
+      expect(alone.status).toBe(400);
       const res = await bulk([
         createUser('before', `${name}-1@example.com`),
         { method: 'POST', path: '/Users', bulkId: 'nul', data: refused },
         createUser('after', `${name}-2@example.com`),
       ]);
-      expect(res.body.Operations.map((o: any) => o.status)).toEqual(['201', String(alone.status), '201']);
-      expect(res.body.Operations[1].response.status).toBe(String(alone.status));
-      expect(await usersNamed(name)).toBe(2);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        scimType: 'invalidValue',
+        detail: expect.stringContaining('/Operations/1/data/displayName'),
+      });
+      expect(await usersNamed(name)).toBe(0);
     });
 
     it('stores passwords hashed when a batch carries them', async () => {

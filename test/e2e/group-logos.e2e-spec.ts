@@ -1,15 +1,10 @@
 import { startServer, TestServer } from '../support/app';
+import { LOGOS } from '../support/images';
 
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ROSTER_GROUP = 'urn:roster:params:scim:schemas:extension:group:1.0:Group';
 
-// Smallest valid headers of each type; the server checks magic bytes, not decodability.
-const IMAGES: Record<string, Buffer> = {
-  'image/png': Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'), Buffer.alloc(32)]),
-  'image/jpeg': Buffer.concat([Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex'), Buffer.alloc(32)]),
-  'image/gif': Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.alloc(32)]),
-  'image/webp': Buffer.concat([Buffer.from('RIFF', 'latin1'), Buffer.from([40, 0, 0, 0]), Buffer.from('WEBPVP8 ', 'latin1'), Buffer.alloc(32)]),
-};
+const IMAGES = LOGOS;
 
 describe('Group logos', () => {
   let server: TestServer;

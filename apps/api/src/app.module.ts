@@ -3,6 +3,7 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { SchemaRegistry } from '@roster/scim';
 import { AuthModule } from './auth/auth.module';
 import { BulkModule } from './bulk/bulk.module';
+import { PasswordHashingScopeInterceptor } from './common/hashing-scope.interceptor';
 import { RouteTable } from './common/route-table';
 import { ScimExceptionFilter } from './common/scim-exception.filter';
 import { ScimResponseInterceptor } from './common/scim-response.interceptor';
@@ -39,6 +40,7 @@ export class AppModule {
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
         { provide: APP_FILTER, useClass: ScimExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: ScimResponseInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: PasswordHashingScopeInterceptor },
       ],
       exports: [APP_CONFIG, RouteTable, SchemaRegistry],
     };

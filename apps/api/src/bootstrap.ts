@@ -7,7 +7,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
 import { AppModule } from './app.module';
+import { AuthGuard } from './auth/auth.guard';
 import { applyRouteBodyLimits } from './common/body-limit';
+import { registerEarlyAuthentication, tagRoutesForEarlyAuthentication } from './common/early-auth';
+import { badInput, badTextDetail, edgeServerOptions, findBadTextInForm, registerEdgeHooks } from './common/http-edge';
+import { configurePasswordHashing } from './common/password';
+import { findBadText, jsonNestingBeyond } from './common/text-input';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
@@ -41,14 +46,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...edgeServerOptions(config),
   });
   const fastify: FastifyInstance = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerEdgeHooks(fastify);
+  const earlyAuthentication = registerEarlyAuthentication(fastify, config);
   registerBodyParsers(fastify, config);
   applyRouteBodyLimits(fastify, config);
+  configurePasswordHashing(config.passwordHashing);
   await fastify.register(fastifyMultipart, {
     limits: { fileSize: config.logoMaxBytes, files: 1, fields: 5, parts: 6 },
   });
@@ -60,6 +69,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
     abortOnError: false,
   });
+  tagRoutesForEarlyAuthentication(app);
+  earlyAuthentication.useGuard(app.get(AuthGuard, { strict: false }));
   const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
@@ -98,11 +109,29 @@ function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void 
       done(null, undefined);
       return;
     }
+    // Before parsing: validators and the MCP SDK recurse into what JSON.parse builds.
+    if (jsonNestingBeyond(body, config.http.jsonMaxDepth) >= 0) {
+      done(
+        ScimError.badRequest(
+          'invalidSyntax',
+          `The request body nests arrays and objects deeper than ${config.http.jsonMaxDepth} levels.`,
+        ),
+      );
+      return;
+    }
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(body.toString('utf8')));
+      parsed = JSON.parse(body.toString('utf8'));
     } catch {
       done(ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.'));
+      return;
     }
+    const bad = findBadText(parsed);
+    if (bad !== undefined) {
+      done(badInput(request, badTextDetail(`the JSON body at ${bad}`)));
+      return;
+    }
+    done(null, parsed);
   };
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, json);
@@ -112,7 +141,7 @@ function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void 
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'buffer' },
-    (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
       if (body.byteLength > config.bodyLimit) {
         done(tooLarge(config.bodyLimit));
         return;
@@ -122,11 +151,17 @@ function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void 
         const existing = form[key];
         form[key] = existing === undefined ? value : ([] as string[]).concat(existing, value);
       }
+      const bad = findBadTextInForm(form);
+      if (bad !== undefined) {
+        done(badInput(request, badTextDetail(bad)));
+        return;
+      }
       done(null, form);
     },
   );
   fastify.addContentTypeParser(
-    /^(image\/[\w.+-]+|application\/octet-stream)$/i,
+    // Parameters (`image/png; charset=binary`, sent by some clients) do not change the bytes.
+    /^(image\/[\w.+-]+|application\/octet-stream)\s*(;.*)?$/i,
     { parseAs: 'buffer' },
     (_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
       if (body.byteLength > config.logoMaxBytes) {

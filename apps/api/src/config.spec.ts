@@ -47,4 +47,49 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }).port).toBe(3000);
   });
+
+  it('reads the HTTP edge and password-hashing limits, with their defaults', () => {
+    expect(loadConfig({}).http).toEqual({
+      headersTimeout: 10000,
+      bodyTimeout: 30000,
+      requestTimeout: 60000,
+      keepAliveTimeout: 72000,
+      jsonMaxDepth: 64,
+      logoMaxDimension: 4096,
+    });
+    expect(loadConfig({}).passwordHashing).toEqual({ concurrency: 2, perRequest: 1, scryptN: 131072 });
+    const config = loadConfig({
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_BODY_TIMEOUT_MS: '3000',
+      HTTP_REQUEST_TIMEOUT_MS: '4000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+      JSON_MAX_DEPTH: '16',
+      LOGO_MAX_DIMENSION: '512',
+      PASSWORD_HASH_CONCURRENCY: '4',
+      PASSWORD_HASH_CONCURRENCY_PER_REQUEST: '2',
+      PASSWORD_SCRYPT_N: '32768',
+    });
+    expect(config.http).toEqual({
+      headersTimeout: 2000,
+      bodyTimeout: 3000,
+      requestTimeout: 4000,
+      keepAliveTimeout: 5000,
+      jsonMaxDepth: 16,
+      logoMaxDimension: 512,
+    });
+    expect(config.passwordHashing).toEqual({ concurrency: 4, perRequest: 2, scryptN: 32768 });
+  });
+
+  it('refuses limits that contradict each other', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '20000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS=30000: must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_CONCURRENCY_PER_REQUEST: '2' })).toThrow(
+      /PASSWORD_HASH_CONCURRENCY_PER_REQUEST=2/,
+    );
+    expect(() => loadConfig({ JSON_MAX_DEPTH: '2' })).toThrow(/JSON_MAX_DEPTH/);
+    expect(() => loadConfig({ PASSWORD_SCRYPT_N: '100000' })).toThrow(
+      /PASSWORD_SCRYPT_N=100000: must be a power of two/,
+    );
+  });
 });

@@ -75,6 +75,15 @@ export class EnvironmentDto {
   @IsOptional() @IsString() TRUSTED_ISSUERS?: string;
   @IsOptional() @IsString() MCP_ALLOWED_ORIGINS?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) MCP_RATE_LIMIT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) HTTP_HEADERS_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) HTTP_BODY_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3600000) HTTP_REQUEST_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(8) @Max(10000) JSON_MAX_DEPTH?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(16) @Max(65535) LOGO_MAX_DIMENSION?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) PASSWORD_HASH_CONCURRENCY?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) PASSWORD_HASH_CONCURRENCY_PER_REQUEST?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(16384) @Max(1048576) PASSWORD_SCRYPT_N?: number;
 }
 
 export interface AppConfig {
@@ -95,6 +104,25 @@ export interface AppConfig {
   trustProxy: boolean;
   auth: AuthConfig;
   mcp: McpConfig;
+  http: HttpEdgeConfig;
+  /** scrypt's N (a power of two; r=8, p=1) and the hashing queue's bounds (common/password.ts). */
+  passwordHashing: { concurrency: number; perRequest: number; scryptN: number };
+}
+
+/** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
+export interface HttpEdgeConfig {
+  /** Until a request's headers are complete (Node's headersTimeout); 408 after it. */
+  headersTimeout: number;
+  /** From the end of the headers (and the authentication) to the end of the body; 408 after it. */
+  bodyTimeout: number;
+  /** The whole request, headers and body (Node's requestTimeout): a backstop for both above. */
+  requestTimeout: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeout: number;
+  /** Most nesting of arrays and objects in a JSON body, checked before it is parsed. */
+  jsonMaxDepth: number;
+  /** Largest width or height of a group logo, in pixels. */
+  logoMaxDimension: number;
 }
 
 /** The MCP endpoint (see the README, "MCP"). */
@@ -145,6 +173,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
   const issuers = parseTrustedIssuers(dto.TRUSTED_ISSUERS);
   problems.push(...issuers.problems.map((p) => `TRUSTED_ISSUERS: ${p}`));
+  const headersTimeout = dto.HTTP_HEADERS_TIMEOUT_MS ?? 10000;
+  const requestTimeout = dto.HTTP_REQUEST_TIMEOUT_MS ?? 60000;
+  if (headersTimeout > requestTimeout) {
+    // Node refuses a headers timeout beyond the request timeout.
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS=${headersTimeout}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeout})`,
+    );
+  }
+  const perRequest = dto.PASSWORD_HASH_CONCURRENCY_PER_REQUEST ?? 1;
+  const hashConcurrency = dto.PASSWORD_HASH_CONCURRENCY ?? 2;
+  if (perRequest > hashConcurrency) {
+    problems.push(
+      `PASSWORD_HASH_CONCURRENCY_PER_REQUEST=${perRequest}: must not exceed PASSWORD_HASH_CONCURRENCY (${hashConcurrency})`,
+    );
+  }
+  const scryptN = dto.PASSWORD_SCRYPT_N ?? 131072;
+  if ((scryptN & (scryptN - 1)) !== 0) {
+    problems.push(`PASSWORD_SCRYPT_N=${scryptN}: must be a power of two`);
+  }
   if (problems.length) {
     throw new ConfigError(problems);
   }
@@ -187,6 +234,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         .filter(Boolean),
       rateLimit: dto.MCP_RATE_LIMIT ?? 120,
     },
+    http: {
+      headersTimeout,
+      bodyTimeout: dto.HTTP_BODY_TIMEOUT_MS ?? 30000,
+      requestTimeout,
+      keepAliveTimeout: dto.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 72000,
+      jsonMaxDepth: dto.JSON_MAX_DEPTH ?? 64,
+      logoMaxDimension: dto.LOGO_MAX_DIMENSION ?? 4096,
+    },
+    passwordHashing: { concurrency: hashConcurrency, perRequest, scryptN },
   };
 }
 

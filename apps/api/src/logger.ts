@@ -1,11 +1,37 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger } from 'pino';
 
-const SENSITIVE_QUERY = /([?&](?:access_token|token|assertion|client_secret|code|password)=)[^&]*/gi;
+/**
+ * Query parameter names that may carry a credential: `access_token`, `bearer`, `id_token`,
+ * `client_secret`, `client_assertion`, `api_key`, `password`, `code`, `sig`, ... Tokens in the URL
+ * are refused, but the request is logged before it is refused.
+ */
+const SENSITIVE_NAME =
+  /token|secret|assertion|passw|bearer|credential|auth|api[-_]?key|jwt|session|^(key|code|sig|signature)$/i;
 
-/** Removes credential-like query parameters before a URL is logged. */
+/** Removes the values of credential-like query parameters (however their names are encoded) before a URL is logged. */
 export function redactUrl(url: string): string {
-  return url.replace(SENSITIVE_QUERY, '$1[REDACTED]');
+  const start = url.indexOf('?');
+  if (start < 0) {
+    return url;
+  }
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals < 0 ? pair : pair.slice(0, equals);
+      return SENSITIVE_NAME.test(decodedName(name)) ? `${name}=[REDACTED]` : pair;
+    });
+  return `${url.slice(0, start)}?${query.join('&')}`;
+}
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
 }
 
 /** `destination` defaults to stdout; tests pass a buffer to check what reaches the log. */

@@ -16,6 +16,13 @@ interface Challenge {
   scopes: readonly Scope[];
 }
 
+/** What `authorize` concluded before the body was read (see common/early-auth.ts); the guard reuses it. */
+export const EARLY_AUTHORIZATION = Symbol('roster.earlyAuthorization');
+export type EarlyAuthorization = { ok: true } | { error: unknown };
+/** The route's handler method and its controller class, as `ExecutionContext` gives them. */
+export type RouteTargets = [ReturnType<ExecutionContext['getHandler']>, ReturnType<ExecutionContext['getClass']>];
+type GuardedRequest = FastifyRequest & { principal?: Principal; [EARLY_AUTHORIZATION]?: EarlyAuthorization };
+
 /**
  * Every route needs a bearer token unless it is marked public. The strategies decide what a
  * token is; this guard extracts it, asks them in order, checks that the token was issued for
@@ -31,7 +38,19 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const early = request[EARLY_AUTHORIZATION];
+    if (early) {
+      if ('error' in early) {
+        throw early.error;
+      }
+      return true;
+    }
+    return this.authorize(request, [context.getHandler(), context.getClass()]);
+  }
+
+  /** The whole decision for one request and its route's handler and controller; sets `request.principal`. */
+  async authorize(request: GuardedRequest, targets: RouteTargets): Promise<boolean> {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
       return true;
     }
@@ -39,7 +58,6 @@ export class AuthGuard implements CanActivate {
     if (discovery && this.config.discoveryPublic) {
       return true;
     }
-    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
     const challenge: Challenge = {
       resource: this.reflector.getAllAndOverride<ResourceKind>(RESOURCE_KIND, targets) ?? 'scim',
       scopes:

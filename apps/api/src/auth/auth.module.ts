@@ -54,7 +54,9 @@ import { BEARER_STRATEGIES, BearerStrategy } from './principal';
       ): BearerStrategy[] => [admin, apiTokens, accessTokens, external],
       inject: [AdminTokenService, ApiTokensService, AccessTokenBearerStrategy, ExternalJwtStrategy],
     },
-    { provide: APP_GUARD, useClass: AuthGuard },
+    // One instance, also reachable by its class: the early-authentication hook (common/early-auth.ts) uses it.
+    AuthGuard,
+    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
   exports: [AdminTokenService, AuthCoreModule],
 })

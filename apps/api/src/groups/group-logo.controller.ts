@@ -24,7 +24,8 @@ export class GroupLogoController {
     summary: "Set a group's logo.",
     description:
       'Send the image as the raw body (image/png, image/jpeg, image/gif or image/webp) or as multipart/form-data ' +
-      'field `logo`. The content is checked by its magic bytes; SVG and anything else is refused with 415. ' +
+      'field `logo`. The content is checked by its decoded header (PNG IHDR, JPEG frame header, GIF screen, WebP ' +
+      'VP8/VP8L/VP8X); SVG and anything else is refused with 415, dimensions over LOGO_MAX_DIMENSION with 400. ' +
       'Answers 200 with the group (its logo URL is in the Roster group extension), or 204 with Prefer: return=minimal.',
   })
   @ApiConsumes(...LOGO_TYPES, 'multipart/form-data')
@@ -36,7 +37,7 @@ export class GroupLogoController {
   @PreferHeader()
   @ApiResponse({ status: 200, description: 'The group.' })
   @ApiResponse({ status: 204, description: 'Stored (Prefer: return=minimal).' })
-  @ScimErrors(404, 412, 413, 415)
+  @ScimErrors(400, 404, 412, 413, 415)
   async put(
     @Param('id') id: string,
     @Req() request: FastifyRequest,
@@ -50,7 +51,7 @@ export class GroupLogoController {
       ...parseProjection(query),
       excludedAttributes: [{ path: { attr: 'members' } }],
     });
-    reply.header('etag', `W/"${result.version}"`);
+    reply.header('etag', `W/"${result.version}"`).header('cache-control', 'no-store');
     if (preferredReturn(prefer) === 'minimal') {
       reply.status(204);
       return undefined;
@@ -113,15 +114,24 @@ export class GroupLogoController {
 /** The image from a raw body or from the multipart field `logo`. */
 async function readLogo(request: FastifyRequest): Promise<{ content: Buffer; type: string | undefined }> {
   if (request.isMultipart()) {
-    const file = await request.file();
-    if (!file || file.fieldname !== 'logo') {
-      throw ScimError.badRequest('invalidValue', 'Send the image in the multipart field "logo".');
+    try {
+      const file = await request.file();
+      if (!file || file.fieldname !== 'logo') {
+        throw ScimError.badRequest('invalidValue', 'Send the image in the multipart field "logo".');
+      }
+      const content = await file.toBuffer();
+      if (file.file.truncated) {
+        throw new ScimError(413, 'The logo is larger than this server accepts.');
+      }
+      return { content, type: file.mimetype };
+    } catch (error) {
+      // Limits are Fastify errors (413 through the filter); anything else the multipart parser
+      // throws means the body is not the multipart it claims to be.
+      if (error instanceof ScimError || String((error as { code?: unknown }).code).startsWith('FST_')) {
+        throw error;
+      }
+      throw ScimError.badRequest('invalidSyntax', 'The body is not valid multipart/form-data.');
     }
-    const content = await file.toBuffer();
-    if (file.file.truncated) {
-      throw new ScimError(413, 'The logo is larger than this server accepts.');
-    }
-    return { content, type: file.mimetype };
   }
   if (!Buffer.isBuffer(request.body)) {
     throw new ScimError(415, 'Send the logo as image/png, image/jpeg, image/gif, image/webp or multipart/form-data.');

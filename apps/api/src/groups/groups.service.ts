@@ -58,6 +58,7 @@ const MAX_MEMBERS_PER_REQUEST = 10_000;
 @Injectable()
 export class GroupsService {
   private readonly baseUrl: string;
+  private readonly logoMaxDimension: number;
 
   constructor(
     private readonly groups: GroupsRepository,
@@ -66,6 +67,7 @@ export class GroupsService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
+    this.logoMaxDimension = config.http.logoMaxDimension;
   }
 
   location(id: string): string {
@@ -408,7 +410,7 @@ export class GroupsService {
 
   /** Stores (or replaces) a group's logo; the group's version moves with it. */
   async setLogo(id: string, content: Buffer, declaredType: string | undefined, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
-    const mediaType = detectLogoType(content, declaredType);
+    const mediaType = detectLogoType(content, declaredType, this.logoMaxDimension);
     const sha256 = createHash('sha256').update(content).digest('hex');
     const record = await this.mutate(id, ifMatch, '', async (tx, current) => {
       const now = new Date();
