@@ -1,5 +1,8 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { logCorrelation } from './ops/request-context';
+import { versionInfo } from './ops/version';
 
 const SENSITIVE_QUERY = /([?&](?:access_token|token|assertion|client_secret|code|password)=)[^&]*/gi;
 
@@ -8,13 +11,29 @@ export function redactUrl(url: string): string {
   return url.replace(SENSITIVE_QUERY, '$1[REDACTED]');
 }
 
+export interface LoggerOptions {
+  /** `json` (default): one JSON object a line, for machines; `pretty`: coloured lines for people. */
+  format?: 'json' | 'pretty';
+}
+
 /** `destination` defaults to stdout; tests pass a buffer to check what reaches the log. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, options: LoggerOptions = {}): Logger {
+  const target =
+    options.format === 'pretty'
+      ? pretty({
+          destination: destination ?? 1,
+          sync: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'service,version',
+        })
+      : destination;
   return pino(
     {
       level,
-      base: { service: 'roster' },
+      base: { service: 'roster', version: versionInfo().version },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // The request id (one field name everywhere: requestId) and the trace id, on every line.
+      mixin: logCorrelation,
       // Credentials never reach the log, whatever a caller passes in.
       redact: {
         paths: [
@@ -40,7 +59,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
-    destination,
+    target,
   );
 }
 

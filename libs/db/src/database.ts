@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { acquireDataDirLock } from './data-dir-lock';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate, MigrationResult } from './migrator';
 import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
@@ -13,6 +14,10 @@ export interface DatabaseOptions {
   url?: string;
   dataDir: string;
   poolSize: number;
+  /** Who takes the embedded directory's lock (named in the refusal others get): `service` or `cli`. */
+  lockPurpose?: string;
+  /** In-memory PGlite only: start from this dump (`dumpDataDir()`) of an already migrated database (tests). */
+  loadDataDir?: Blob;
 }
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -24,6 +29,8 @@ export interface DatabaseHandle {
   description: string;
   prisma: PrismaClient;
   migrate(): Promise<MigrationResult>;
+  /** Embedded database only: a consistent gzip'd tar of its data directory, taken between queries. */
+  dump?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -61,18 +68,31 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (!inMemory) {
     mkdirSync(dir, { recursive: true });
   }
-  const pglite = await PGlite.create(dir, { extensions: { citext } });
+  // One process per directory (data-dir-lock.ts): taken before PGlite reads a byte of it.
+  const lock = inMemory ? undefined : acquireDataDirLock(dir, { purpose: options.lockPurpose ?? 'service' });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dir, {
+      extensions: { citext },
+      ...(inMemory && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   return {
     kind: 'pglite',
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dir}`,
     prisma,
     migrate: () => migrate(pgliteRunner(pglite)),
+    dump: () => pglite.dumpDataDir('gzip'),
     close: async () => {
       await prisma.$disconnect();
       if (!pglite.closed) {
         await pglite.close();
       }
+      lock?.release();
     },
   };
 }

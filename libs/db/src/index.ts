@@ -1,3 +1,5 @@
+export * from './data-dir-lock';
+export * from './connect-probe';
 export * from './database';
 export * from './errors';
 export * from './filter-sql';
@@ -12,3 +14,4 @@ export * from './repositories/used-assertions.repository';
 export * from './repositories/users.repository';
 export * from './sql-runner';
 export { Prisma, PrismaClient } from './generated/prisma/client';
+export * from './restore';
