@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { banner } from '../../apps/api/src/ops/startup';
 import { runCli } from '../../apps/cli/src/cli';
 import { startServer } from '../support/app';
 import { createTestDatabase, TestDatabase, testDatabaseKind } from '../support/database';
 import { newClientKey, TEST_KEK } from '../support/oauth';
+import { templatedDataDir } from '../support/template';
 import { GROUP, PATCH_OP, USER } from '../support/traces';
 
 interface Run {
@@ -21,7 +21,7 @@ describe('CLI (apps/cli) over the same services and database as the server', () 
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'roster-cli-'));
+    dataDir = await templatedDataDir('roster-cli-');
     // The embedded database on disk (one process at a time), or a fresh PostgreSQL database.
     database = testDatabaseKind() === 'postgres' ? await createTestDatabase() : undefined;
     env = { DATABASE_URL: database?.url ?? '', DATA_DIR: dataDir, ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK };
@@ -181,8 +181,8 @@ const describeEmbedded = testDatabaseKind() === 'pglite' ? describe : describe.s
 
 describeEmbedded('CLI beside a running embedded service (README, "Connecting Microsoft Entra ID", step 1)', () => {
   let dataDir: string;
-  beforeEach(() => {
-    dataDir = mkdtempSync(join(tmpdir(), 'roster-cli-live-'));
+  beforeEach(async () => {
+    dataDir = await templatedDataDir('roster-cli-live-');
   });
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 

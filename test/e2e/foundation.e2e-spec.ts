@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdminTokenService } from '../../apps/api/src/auth/admin-token.service';
 import { ADMIN_TOKEN, startServer, TestServer } from '../support/app';
@@ -7,6 +6,7 @@ import { DATABASE, DatabaseHandle } from '@roster/db';
 import { Client } from 'pg';
 import { adminUrl, createTestDatabase, testDatabaseKind } from '../support/database';
 import { nullPaths } from '../support/json';
+import { templatedDataDir } from '../support/template';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
@@ -202,7 +202,7 @@ describe('Foundation: authentication', () => {
 
 describe('Foundation: the generated admin token and persistence', () => {
   it('generates an admin token on first start, stores only its hash, and keeps data across a restart', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'roster-data-'));
+    const dataDir = await templatedDataDir('roster-data-');
     try {
       const env = { DATABASE_URL: '', DATA_DIR: dataDir, SCIM_ADMIN_TOKEN: '', DISCOVERY_PUBLIC: 'false' };
       const first = await startServer(env);

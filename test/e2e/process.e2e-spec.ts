@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../apps/cli/src/cli';
 import { freePort } from '../support/app';
+import { templatedDataDir } from '../support/template';
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist/api/apps/api/src/main.js');
@@ -113,7 +114,7 @@ describe('The service process', () => {
 
   it("holds DATA_DIR: a second service refuses with the holder's PID, and the CLI goes through the first", async () => {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'roster-process-lock-'));
+    const dir = await templatedDataDir('roster-process-lock-');
     const first = await startProcess({ PORT: String(port), DATA_DIR: dir });
     try {
       const second = spawnSync(process.execPath, [MAIN], {

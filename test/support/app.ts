@@ -5,7 +5,8 @@ import { createApp } from '../../apps/api/src/bootstrap';
 import { AppConfig, loadConfig } from '../../apps/api/src/config';
 import { createLogger } from '../../apps/api/src/logger';
 import { completeStartup, StartupState } from '../../apps/api/src/ops/startup';
-import { createTestDatabase, TestDatabase } from './database';
+import { createTestDatabase, TestDatabase, testDatabaseKind } from './database';
+import { migratedTemplate } from './template';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -104,6 +105,10 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     PUBLIC_URL: baseUrl,
     ...env,
   });
+  if (config.database.url === 'memory://' && testDatabaseKind() === 'pglite') {
+    // Starts from a migrated dump: no initdb, no migrations (test/support/template.ts).
+    config.database.loadDataDir = await migratedTemplate();
+  }
   const logger = options.logStream
     ? createLogger(config.logLevel, options.logStream)
     : pino({ level: config.logLevel });

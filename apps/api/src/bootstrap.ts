@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SwaggerModule } from '@nestjs/swagger';
 import fastifyMultipart from '@fastify/multipart';
 import { ScimError } from '@roster/scim';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
 import { AppModule } from './app.module';
@@ -12,6 +12,7 @@ import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
 import { buildOpenApiDocument } from './openapi';
+import { installObservability } from './ops/observability';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -41,12 +42,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // One line per request, written by ops/observability.ts (with route, principal and error
+    // detail); the request id comes from the request context as `requestId`, as everywhere else.
+    disableRequestLogging: true,
+    requestIdLogLabel: 'requestId',
+    childLoggerFactory: (
+      parent: FastifyBaseLogger,
+      _bindings: unknown,
+      options: Parameters<FastifyBaseLogger['child']>[1],
+    ) => parent.child({}, options),
   });
   const fastify: FastifyInstance = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const observability = installObservability(fastify, config, logger);
   registerBodyParsers(fastify, config);
   applyRouteBodyLimits(fastify, config);
   await fastify.register(fastifyMultipart, {
@@ -60,6 +71,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
     abortOnError: false,
   });
+  observability.attach(app);
   const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',

@@ -92,7 +92,8 @@ export interface AppConfig {
   port: number;
   host: string;
   publicUrl: string;
-  database: { url?: string; dataDir: string; poolSize: number };
+  /** `loadDataDir` is never read from the environment: tests start in-memory databases from a migrated dump. */
+  database: { url?: string; dataDir: string; poolSize: number; loadDataDir?: Blob };
   adminToken?: string;
   discoveryPublic: boolean;
   bodyLimit: number;

@@ -1,6 +1,9 @@
 import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { DATABASE, DatabaseHandle, openDatabase, PrismaService, waitForPostgres } from '@roster/db';
 import { APP_CONFIG, AppConfig } from './config';
+import { Metrics } from './ops/metrics';
+import { TelemetryModule } from './ops/telemetry.module';
+import { combineObservers, tracingQueryObserver } from './ops/tracing';
 
 /** What the start-up found, for the start-up log line. */
 export class DatabaseReport {
@@ -13,8 +16,6 @@ export class DatabaseReport {
 export interface DatabaseModuleOptions {
   /** Named in the refusal another process gets while this one holds the embedded database. */
   lockPurpose?: 'service' | 'cli';
-  /** Tests: an in-memory database starts from this migrated dump instead of migrating from scratch. */
-  loadDataDir?: () => Blob | undefined;
 }
 
 /** Opens the database named by the configuration and migrates it before anything uses it. */
@@ -24,12 +25,13 @@ export class DatabaseModule {
   static register(options: DatabaseModuleOptions = {}): DynamicModule {
     return {
       module: DatabaseModule,
+      imports: [TelemetryModule],
       providers: [
         DatabaseReport,
         {
           provide: DATABASE,
-          inject: [APP_CONFIG, DatabaseReport],
-          useFactory: async (config: AppConfig, report: DatabaseReport): Promise<DatabaseHandle> => {
+          inject: [APP_CONFIG, DatabaseReport, Metrics],
+          useFactory: async (config: AppConfig, report: DatabaseReport, metrics: Metrics): Promise<DatabaseHandle> => {
             const logger = new Logger('Database');
             const url = config.database.url?.trim();
             if (url && /^postgres(ql)?:\/\//i.test(url)) {
@@ -49,7 +51,7 @@ export class DatabaseModule {
             const handle = await openDatabase({
               ...config.database,
               lockPurpose: options.lockPurpose ?? 'service',
-              loadDataDir: options.loadDataDir?.(),
+              observer: combineObservers(metrics.queryObserver(), tracingQueryObserver()),
             });
             try {
               const result = await handle.migrate();

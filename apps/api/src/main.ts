@@ -12,6 +12,10 @@ import { versionInfo } from './ops/version';
 
 async function main(): Promise<void> {
   const dotenv = readDotEnv(process.env);
+  // Libraries that read their own variables (OTEL_*, PG*) see the file's too; the environment still wins.
+  for (const name of dotenv.applied) {
+    process.env[name] = dotenv.env[name];
+  }
   let config;
   try {
     config = loadConfig(dotenv.env);

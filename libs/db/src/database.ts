@@ -7,6 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { acquireDataDirLock } from './data-dir-lock';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate, MigrationResult } from './migrator';
+import { observeAdapter, QueryObserver } from './query-observer';
 import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
 
 export interface DatabaseOptions {
@@ -18,6 +19,8 @@ export interface DatabaseOptions {
   lockPurpose?: string;
   /** In-memory PGlite only: start from this dump (`dumpDataDir()`) of an already migrated database (tests). */
   loadDataDir?: Blob;
+  /** Told about every statement (metrics, tracing). */
+  observer?: QueryObserver;
 }
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -47,7 +50,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const url = options.url?.trim();
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
     const adapter = new PrismaPg({ connectionString: url, max: options.poolSize });
-    const prisma = new PrismaClient({ adapter });
+    const prisma = new PrismaClient({ adapter: observeAdapter(adapter, options.observer) });
     return {
       kind: 'postgres',
       description: `PostgreSQL at ${describeUrl(url)}`,
@@ -80,7 +83,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     lock?.release();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = new PrismaClient({ adapter: observeAdapter(new PrismaPGlite(pglite), options.observer) });
   return {
     kind: 'pglite',
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dir}`,

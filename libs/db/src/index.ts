@@ -5,6 +5,7 @@ export * from './errors';
 export * from './filter-sql';
 export * from './migrator';
 export * from './prisma.service';
+export * from './query-observer';
 export * from './repositories/api-tokens.repository';
 export * from './repositories/groups.repository';
 export * from './repositories/oauth-clients.repository';
