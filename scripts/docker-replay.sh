@@ -59,7 +59,7 @@ chmod 0755 "$work"
 user=nobody
 data="$work/data"
 mkdir -p "$data" && chown "$user" "$data" && chmod 0700 "$data"
-echo "runtime tree: $(du -sm "$app" | cut -f1) MB (node_modules $(du -sm "$app/node_modules" | cut -f1) MB, dist $(du -sm "$app/dist" | cut -f1) MB), on top of the node base image"
+echo "runtime tree: $(du -sm --apparent-size "$app" | cut -f1) MB (node_modules $(du -sm --apparent-size "$app/node_modules" | cut -f1) MB, dist $(du -sm --apparent-size "$app/dist" | cut -f1) MB), on top of the node base image"
 
 step "start as $user with a fresh /data, on a free loopback port"
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")

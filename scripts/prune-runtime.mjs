@@ -34,7 +34,11 @@ const queue = [app];
 while (queue.length) {
   const dir = queue.shift();
   const pkg = manifest(dir);
-  const optionalPeers = new Set(Object.entries(pkg.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([n]) => n));
+  const optionalPeers = new Set(
+    Object.entries(pkg.peerDependenciesMeta ?? {})
+      .filter(([, m]) => m.optional)
+      .map(([n]) => n),
+  );
   const names = [
     ...Object.keys(pkg.dependencies ?? {}),
     ...Object.keys(pkg.optionalDependencies ?? {}),

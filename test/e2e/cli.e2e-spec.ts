@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { banner } from '../../apps/api/src/ops/startup';
 import { runCli } from '../../apps/cli/src/cli';
-import { startServer } from '../support/app';
+import { freePort, startServer, TestServer } from '../support/app';
 import { createTestDatabase, TestDatabase, testDatabaseKind } from '../support/database';
 import { newClientKey, TEST_KEK } from '../support/oauth';
 import { templatedDataDir } from '../support/template';
@@ -340,5 +341,113 @@ describeEmbedded('CLI beside a running embedded service (README, "Connecting Mic
       rmSync(restoredDir, { recursive: true, force: true });
       rmSync(archive, { force: true });
     }
+  });
+});
+
+describe('CLI import and export (through the Bulk write path), against a service named by ROSTER_URL', () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'roster-import-'));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  async function cliAt(server: { baseUrl: string; adminToken: string }, ...argv: string[]): Promise<Run> {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, {
+      env: { ROSTER_URL: server.baseUrl, ROSTER_TOKEN: server.adminToken, LOG_LEVEL: 'silent' },
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      cwd: work,
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(stdout);
+    } catch {
+      json = undefined;
+    }
+    return { code, stdout, stderr, json };
+  }
+
+  it('imports a CSV with a progress report, a per-row error report and a summary; the export round-trips', async () => {
+    const rows = ['userName,givenName,familyName,email,title,active,department'];
+    for (let i = 0; i < 60; i++) {
+      rows.push(
+        `user${i}@example.com,Given${i},Family${i},user${i}@example.com,"Engineer, level ${i % 3}",${i % 2 === 0},R&D`,
+      );
+    }
+    rows.push(',No,Name,none@example.com,,true,');
+    rows.push('bad-active@example.com,Bad,Active,,,"maybe",');
+    rows.push('user1@example.com,Dup,Licate,,,true,');
+    writeFileSync(join(work, 'users.csv'), `${rows.join('\n')}\n`);
+
+    const source = await startServer();
+    const target = await startServer();
+    try {
+      const dry = await cliAt(source, 'import', 'users.csv', '--dry-run', '--errors', 'dry.errors.ndjson');
+      expect(dry.code).toBe(1);
+      expect(dry.json).toMatchObject({ dryRun: true, users: { total: 63, created: 0, failed: 3 } });
+      expect((await source.get('/v2/Users')).body.totalResults).toBe(0);
+
+      const imported = await cliAt(source, 'import', 'users.csv');
+      expect(imported.code).toBe(1);
+      expect(imported.json).toMatchObject({
+        dryRun: false,
+        users: { total: 63, created: 60, failed: 3 },
+        errorsFile: join(work, 'users.csv.errors.ndjson'),
+      });
+      expect(imported.stderr).toMatch(/100%.*60 created, 3 failed/);
+      const report = readFileSync(join(work, 'users.csv.errors.ndjson'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(report.map((r: { row: number }) => r.row)).toEqual([62, 63, 64]);
+      expect(report[2]).toMatchObject({ name: 'user1@example.com', status: 409, scimType: 'uniqueness' });
+      const alice = (await source.get('/v2/Users?filter=userName%20eq%20%22user2%40example.com%22')).body.Resources[0];
+      expect(alice).toMatchObject({
+        name: { givenName: 'Given2', familyName: 'Family2' },
+        emails: [{ value: 'user2@example.com', type: 'work', primary: true }],
+        title: 'Engineer, level 2',
+        active: true,
+        'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'R&D' },
+      });
+      const group = await source.post('/v2/Groups', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: 'Everyone even',
+        members: [{ value: alice.id }],
+      });
+      expect(group.status).toBe(201);
+
+      const exported = await cliAt(source, 'export', '--output', 'directory.ndjson');
+      expect(exported).toMatchObject({ code: 0, json: { users: 60, groups: 1 } });
+      const again = await cliAt(target, 'import', 'directory.ndjson');
+      expect(again).toMatchObject({
+        code: 0,
+        json: { users: { created: 60, failed: 0 }, groups: { created: 1, failed: 0 } },
+      });
+
+      const strip = (r: Record<string, unknown>) => {
+        const { id: _id, meta: _meta, groups: _groups, ...rest } = r;
+        return rest;
+      };
+      const all = async (server: TestServer) =>
+        ((await server.get('/v2/Users?count=1000&sortBy=userName')).body.Resources as Record<string, unknown>[]).map(
+          strip,
+        );
+      expect(await all(target)).toEqual(await all(source));
+      const copied = (await target.get('/v2/Groups?filter=displayName%20eq%20%22Everyone%20even%22')).body.Resources[0];
+      const member = (await target.get(`/v2/Users/${copied.members[0].value}`)).body;
+      expect(member.userName).toBe('user2@example.com');
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  });
+
+  it('says so when ROSTER_URL does not answer, with exit code 69', async () => {
+    const port = await freePort();
+    const run = await cliAt({ baseUrl: `http://127.0.0.1:${port}`, adminToken: 'x'.repeat(30) }, 'users', 'list');
+    expect(run.code).toBe(69);
+    expect(run.stderr).toContain(`Could not reach the Roster service at http://127.0.0.1:${port}`);
   });
 });

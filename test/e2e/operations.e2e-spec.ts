@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
+import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { startTracing } from '../../apps/api/src/ops/tracing';
 import { ADMIN_TOKEN, freePort, startServer, TestServer } from '../support/app';
@@ -51,6 +53,15 @@ describe('Operations: /metrics', () => {
     expect(text).toMatch(/roster_bulk_operations_total\{method="POST",resource="User",outcome="ok"\} 1/);
     expect(text).toMatch(/roster_oauth_token_requests_total\{grant="client_credentials",outcome="invalid_client"\} 1/);
     expect(text).toMatch(/roster_mcp_tool_calls_total\{tool="whoami",outcome="ok"\} 1/);
+    // Every series the Grafana dashboard queries exists.
+    const dashboard = readFileSync(join(__dirname, '../../deploy/grafana/roster-dashboard.json'), 'utf8');
+    const used = new Set(
+      [...dashboard.matchAll(/\b((?:roster|nodejs|process)_[a-z_]+?)(?:_bucket)?\{/g)].map((m) => m[1]),
+    );
+    expect(used.size).toBeGreaterThan(8);
+    for (const family of used) {
+      expect({ family, present: text.includes(`# TYPE ${family} `) }).toEqual({ family, present: true });
+    }
   });
 
   it('can be public, or on a port of its own', async () => {
