@@ -116,7 +116,10 @@ function text(value: unknown): string {
   if (value === null || value === undefined) {
     return '';
   }
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') {
+    return value;
+  }
+  return typeof value === 'number' || typeof value === 'boolean' ? `${value}` : JSON.stringify(value);
 }
 
 /** Splits on a separator outside quotes and parentheses. */
