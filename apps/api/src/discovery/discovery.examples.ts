@@ -20,8 +20,5 @@ export const SCHEMAS_EXAMPLE = {
   totalResults: registry.schemas().length,
   itemsPerPage: registry.schemas().length,
   startIndex: 1,
-  Resources: registry
-    .schemas()
-    .slice(0, 1)
-    .map((schema) => registry.schemaResource(schema.id, base)),
+  Resources: registry.schemas().slice(0, 1).map((schema) => registry.schemaResource(schema.id, base)),
 };
