@@ -5,10 +5,18 @@ const ROSTER_GROUP = 'urn:roster:params:scim:schemas:extension:group:1.0:Group';
 
 // Smallest valid headers of each type; the server checks magic bytes, not decodability.
 const IMAGES: Record<string, Buffer> = {
-  'image/png': Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'), Buffer.alloc(32)]),
+  'image/png': Buffer.concat([
+    Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'),
+    Buffer.alloc(32),
+  ]),
   'image/jpeg': Buffer.concat([Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex'), Buffer.alloc(32)]),
   'image/gif': Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.alloc(32)]),
-  'image/webp': Buffer.concat([Buffer.from('RIFF', 'latin1'), Buffer.from([40, 0, 0, 0]), Buffer.from('WEBPVP8 ', 'latin1'), Buffer.alloc(32)]),
+  'image/webp': Buffer.concat([
+    Buffer.from('RIFF', 'latin1'),
+    Buffer.from([40, 0, 0, 0]),
+    Buffer.from('WEBPVP8 ', 'latin1'),
+    Buffer.alloc(32),
+  ]),
 };
 
 describe('Group logos', () => {
@@ -30,30 +38,35 @@ describe('Group logos', () => {
   const putRaw = (id: string, body: Uint8Array, type: string, headers: Record<string, string> = {}) =>
     server.request('PUT', `/v2/Groups/${id}/Logo`, { raw: body, headers: { 'content-type': type, ...headers } });
 
-  it.each(Object.keys(IMAGES))('stores a %s logo sent as the raw body and serves it back with strict headers', async (type) => {
-    const g = await group();
-    const put = await putRaw(g.id, IMAGES[type], type);
-    expect(put.status).toBe(200);
-    expect(put.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
-    expect(put.body.schemas).toEqual([GROUP, ROSTER_GROUP]);
-    expect(put.body[ROSTER_GROUP]).toEqual({ logo: `${server.baseUrl}/v2/Groups/${g.id}/Logo` });
-    expect(put.body.meta.version).toBe('W/"2"');
+  it.each(Object.keys(IMAGES))(
+    'stores a %s logo sent as the raw body and serves it back with strict headers',
+    async (type) => {
+      const g = await group();
+      const put = await putRaw(g.id, IMAGES[type], type);
+      expect(put.status).toBe(200);
+      expect(put.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+      expect(put.body.schemas).toEqual([GROUP, ROSTER_GROUP]);
+      expect(put.body[ROSTER_GROUP]).toEqual({ logo: `${server.baseUrl}/v2/Groups/${g.id}/Logo` });
+      expect(put.body.meta.version).toBe('W/"2"');
 
-    const res = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe(type);
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'");
-    expect(res.headers.get('cache-control')).toContain('max-age');
-    const etag = res.headers.get('etag');
-    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
-    expect(Buffer.from(await res.arrayBuffer()).equals(IMAGES[type])).toBe(true);
+      const res = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(type);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'");
+      expect(res.headers.get('cache-control')).toContain('max-age');
+      const etag = res.headers.get('etag');
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(Buffer.from(await res.arrayBuffer()).equals(IMAGES[type])).toBe(true);
 
-    const cached = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
-      headers: { authorization: `Bearer ${server.adminToken}`, 'if-none-match': etag! },
-    });
-    expect(cached.status).toBe(304);
-  });
+      const cached = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
+        headers: { authorization: `Bearer ${server.adminToken}`, 'if-none-match': etag! },
+      });
+      expect(cached.status).toBe(304);
+    },
+  );
 
   it('accepts multipart/form-data field "logo"', async () => {
     const g = await group();
@@ -65,7 +78,9 @@ describe('Group logos', () => {
       headers: { authorization: `Bearer ${server.adminToken}` },
     });
     expect(res.status).toBe(200);
-    const logo = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const logo = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
     expect(logo.headers.get('content-type')).toBe('image/png');
   });
 
