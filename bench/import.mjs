@@ -9,13 +9,17 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '100000' },
-    'admin-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres' },
+    'admin-url': {
+      type: 'string',
+      default: process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    },
     concurrency: { type: 'string', default: '4' },
   },
 });
@@ -78,23 +82,33 @@ try {
     out.on('error', fail);
     out.write('userName,givenName,familyName,email,title,active,department\n');
     for (let i = 0; i < count; i++) {
-      out.write(`user${i}@bench.example.com,Given${i},Family${i},user${i}@bench.example.com,Engineer ${i % 7},${i % 10 !== 0},Dept ${i % 50}\n`);
+      out.write(
+        `user${i}@bench.example.com,Given${i},Family${i},user${i}@bench.example.com,Engineer ${i % 7},${i % 10 !== 0},Dept ${i % 50}\n`,
+      );
     }
     out.end(done);
   });
   console.log(`users.csv: ${count} rows, ${(statSync(csv).size / 1024 / 1024).toFixed(1)} MB`);
 
   const imported = runCli(databases[0], 'import', 'users.csv', '--concurrency', values.concurrency);
-  console.log(`import:  ${imported.summary.users.created} users in ${imported.seconds.toFixed(1)} s (process), ` +
-    `${imported.summary.usersPerSecond} users/s by the import's own clock; ${imported.lastProgress}`);
+  console.log(
+    `import:  ${imported.summary.users.created} users in ${imported.seconds.toFixed(1)} s (process), ` +
+      `${imported.summary.usersPerSecond} users/s by the import's own clock; ${imported.lastProgress}`,
+  );
   const exported = runCli(databases[0], 'export', '--output', 'export.ndjson');
-  console.log(`export:  ${exported.summary.users} users in ${exported.seconds.toFixed(1)} s, ` +
-    `${Math.round(exported.summary.users / exported.seconds)} users/s, ${(statSync(join(work, 'export.ndjson')).size / 1024 / 1024).toFixed(1)} MB`);
+  console.log(
+    `export:  ${exported.summary.users} users in ${exported.seconds.toFixed(1)} s, ` +
+      `${Math.round(exported.summary.users / exported.seconds)} users/s, ${(statSync(join(work, 'export.ndjson')).size / 1024 / 1024).toFixed(1)} MB`,
+  );
   const again = runCli(databases[1], 'import', 'export.ndjson', '--concurrency', values.concurrency);
-  console.log(`re-import of the export: ${again.summary.users.created} users in ${again.seconds.toFixed(1)} s, ${again.summary.usersPerSecond} users/s`);
+  console.log(
+    `re-import of the export: ${again.summary.users.created} users in ${again.seconds.toFixed(1)} s, ${again.summary.usersPerSecond} users/s`,
+  );
   const [a, b] = [await snapshot(databases[0]), await snapshot(databases[1])];
   const same = a.length === b.length && a.every((row, i) => row === b[i]);
-  console.log(`round trip: ${same ? 'identical' : 'DIFFERENT'} (${a.length} and ${b.length} users compared attribute by attribute)`);
+  console.log(
+    `round trip: ${same ? 'identical' : 'DIFFERENT'} (${a.length} and ${b.length} users compared attribute by attribute)`,
+  );
   process.exitCode = same && imported.summary.users.failed === 0 ? 0 : 1;
 } finally {
   for (const name of databases) {
