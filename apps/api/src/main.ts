@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataDirLockedError } from '@roster/db';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ADMIN_TOKEN_RESET_HINT } from './auth/admin-token.service';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
@@ -95,6 +96,9 @@ async function main(): Promise<void> {
   // People read the banner on the terminal; the JSON log on stdout stays machine-readable.
   process.stderr.write(banner(config, state));
   await tokenShown(app, state);
+  if (state.adminToken.kind === 'never-shown') {
+    logger.warn(ADMIN_TOKEN_RESET_HINT);
+  }
   logger.info(
     {
       node: process.versions.node,
