@@ -1,24 +1,43 @@
-# Roster: build once, run the compiled service. The Prisma client is generated at install time
-# (postinstall); no engine binaries are needed at run time (driver adapters).
-FROM node:20-bookworm-slim AS build
+# Roster: build once, run the compiled service on the current Node.js LTS, as a non-root user.
+# No container builder runs on Roster's CI machine; scripts/docker-replay.sh replays these stages
+# there (install, build, prune, start as a non-root user with a fresh /data) and checks that the
+# commands it runs are the ones written here.
+ARG NODE_VERSION=26
+
+# Stage 1: every dependency, with the Prisma client generated at install time (postinstall).
+FROM node:${NODE_VERSION}-trixie-slim AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
 COPY prisma ./prisma
-COPY prisma.config.ts ./
 RUN npm ci --no-audit --no-fund
-COPY . .
-RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+# Stage 2: compile, then keep only what the service loads (no Prisma CLI, Studio, React or TypeScript).
+FROM deps AS build
+COPY . .
+RUN npm run build && npm prune --omit=dev && node scripts/prune-runtime.mjs
+
+# Stage 3: the runtime. Files belong to root and are read-only for the service; only /data is its own.
+FROM node:${NODE_VERSION}-trixie-slim AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="Roster" \
+      org.opencontainers.image.description="SCIM 2.0 directory service with an MCP endpoint" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="UNLICENSED" \
+      org.opencontainers.image.base.name="node:${NODE_VERSION}-trixie-slim"
 # A bounded heap keeps RSS low under load; the live set is ~50 MiB (docs/benchmarks.md).
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 NODE_OPTIONS=--max-old-space-size=128
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data NODE_OPTIONS=--max-old-space-size=128
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/package.json ./
+RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
+VOLUME /data
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:3000/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+# The port comes from the environment at run time (docker run -e PORT=8080 keeps the check right).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/api/apps/api/src/main.js"]

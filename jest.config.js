@@ -61,7 +61,11 @@ module.exports = {
   // End-to-end suites start real servers with their own databases; unit tests finish far sooner.
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',
@@ -70,6 +74,11 @@ module.exports = {
       // Each suite starts a real server with its own database; on a busy 2-core machine that can take seconds.
       testTimeout: 60000,
     },
-    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'], testTimeout: 120000 },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
+      testTimeout: 120000,
+    },
   ],
 };

@@ -18,7 +18,9 @@ function newest(dir) {
 
 /** Builds when any source is newer than the build output `entry` (or there is none). */
 export function ensureBuilt(entry = distEntry('main')) {
-  const sources = ['apps', 'libs', 'prisma', 'package.json', 'tsconfig.json'].map((p) => join(root, p)).filter(existsSync);
+  const sources = ['apps', 'libs', 'prisma', 'package.json', 'tsconfig.json']
+    .map((p) => join(root, p))
+    .filter(existsSync);
   const sourceTime = Math.max(...sources.map((p) => (statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs)));
   if (existsSync(entry) && statSync(entry).mtimeMs >= sourceTime) {
     return;

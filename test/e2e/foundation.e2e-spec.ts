@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdminTokenService } from '../../apps/api/src/auth/admin-token.service';
 import { ADMIN_TOKEN, startServer, TestServer } from '../support/app';
@@ -7,6 +6,7 @@ import { DATABASE, DatabaseHandle } from '@roster/db';
 import { Client } from 'pg';
 import { adminUrl, createTestDatabase, testDatabaseKind } from '../support/database';
 import { nullPaths } from '../support/json';
+import { templatedDataDir } from '../support/template';
 
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SPC = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
@@ -54,7 +54,10 @@ describe('Foundation: HTTP, discovery, errors, auth skeleton', () => {
     expect(res.body.schemas).toEqual(['urn:ietf:params:scim:api:messages:2.0:ListResponse']);
     expect(res.body.totalResults).toBe(2);
     expect(res.body.Resources.map((r: { id: string }) => r.id)).toEqual(['User', 'Group']);
-    expect(res.body.Resources[0]).toMatchObject({ endpoint: '/Users', schema: 'urn:ietf:params:scim:schemas:core:2.0:User' });
+    expect(res.body.Resources[0]).toMatchObject({
+      endpoint: '/Users',
+      schema: 'urn:ietf:params:scim:schemas:core:2.0:User',
+    });
     expect(nullPaths(res.body)).toEqual([]);
   });
 
@@ -83,11 +86,14 @@ describe('Foundation: HTTP, discovery, errors, auth skeleton', () => {
     expect(type.body.endpoint).toBe('/Groups');
   });
 
-  it.each(['/v2/Schemas/urn:example:nothing', '/v2/ResourceTypes/Printer'])('answers 404 for unknown %s', async (path) => {
-    const res = await server.get(path, { token: null });
-    expect(res.status).toBe(404);
-    expect(res.body).toEqual({ schemas: [ERROR], status: '404', detail: expect.any(String) });
-  });
+  it.each(['/v2/Schemas/urn:example:nothing', '/v2/ResourceTypes/Printer'])(
+    'answers 404 for unknown %s',
+    async (path) => {
+      const res = await server.get(path, { token: null });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ schemas: [ERROR], status: '404', detail: expect.any(String) });
+    },
+  );
 
   it('answers an unknown route with a 404 SCIM error', async () => {
     const res = await server.get('/v2/Printers');
@@ -125,10 +131,17 @@ describe('Foundation: HTTP, discovery, errors, auth skeleton', () => {
   });
 
   it('reports health and readiness without a token', async () => {
-    expect((await server.get('/health', { token: null })).body).toEqual({ status: 'ok' });
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect((await server.get('/health', { token: null })).body).toEqual({ status: 'ok', version });
     const ready = await server.get('/ready', { token: null });
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', database: testDatabaseKind() });
+    expect(ready.body).toEqual({ status: 'ready', database: testDatabaseKind(), version });
+    expect((await server.get('/version', { token: null })).body).toEqual({
+      name: 'roster',
+      version,
+      node: process.versions.node,
+      database: testDatabaseKind(),
+    });
   });
 
   it('serves the OpenAPI document and the Swagger UI publicly', async () => {
@@ -189,19 +202,22 @@ describe('Foundation: authentication', () => {
 
 describe('Foundation: the generated admin token and persistence', () => {
   it('generates an admin token on first start, stores only its hash, and keeps data across a restart', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'roster-data-'));
+    const dataDir = await templatedDataDir('roster-data-');
     try {
       const env = { DATABASE_URL: '', DATA_DIR: dataDir, SCIM_ADMIN_TOKEN: '', DISCOVERY_PUBLIC: 'false' };
       const first = await startServer(env);
-      const token = first.app.get(AdminTokenService).generatedToken;
+      const state = first.startup.adminToken;
+      const token = state.kind === 'generated' ? state.token : undefined;
       expect(token).toMatch(/^roster_admin_[A-Za-z0-9_-]{43}$/);
+      // The bootstrap marks it shown once printed; a start that finds it unshown hints at a reset.
+      await first.app.get(AdminTokenService).markShown();
       expect((await first.get('/v2/Schemas', { token: token! })).status).toBe(200);
       expect((await first.get('/v2/Schemas', { token: ADMIN_TOKEN })).status).toBe(401);
       await first.close();
 
       const second = await startServer(env);
       try {
-        expect(second.app.get(AdminTokenService).generatedToken).toBeUndefined();
+        expect(second.startup.adminToken).toEqual({ kind: 'stored' });
         expect((await second.get('/v2/Schemas', { token: token! })).status).toBe(200);
         expect((await second.get('/v2/Schemas', { token: `${token!}x` })).status).toBe(401);
       } finally {
@@ -229,14 +245,18 @@ describePostgres('Foundation: several instances on one empty PostgreSQL database
         const client = new Client({ connectionString: database.url });
         await client.connect();
         try {
-          const applied = await client.query('SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1');
+          const applied = await client.query(
+            'SELECT migration_name, count(*)::int AS n FROM _prisma_migrations GROUP BY 1',
+          );
           expect(applied.rows.length).toBeGreaterThan(0);
           expect(applied.rows.every((r) => r.n === 1)).toBe(true);
         } finally {
           await client.end();
         }
         // Both adopted the same generated admin token (only its hash is shared).
-        const tokens = [a, b].map((s) => s.app.get(AdminTokenService).generatedToken).filter(Boolean);
+        const tokens = [a, b]
+          .map((s) => (s.startup.adminToken.kind === 'generated' ? s.startup.adminToken.token : undefined))
+          .filter(Boolean);
         expect(tokens).toHaveLength(1);
         for (const s of [a, b]) {
           expect((await s.get('/v2/Users', { token: tokens[0]! })).status).toBe(200);
@@ -262,7 +282,10 @@ async function cutOffDatabase(server: TestServer): Promise<void> {
   await admin.connect();
   try {
     await admin.query('UPDATE pg_database SET datallowconn = false WHERE datname = $1', [name]);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
   } finally {
     await admin.end();
   }
@@ -276,7 +299,11 @@ describe('Foundation: database failure', () => {
       await cutOffDatabase(server);
       const res = await server.get('/v2/Users');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ schemas: [ERROR], status: '503', detail: expect.stringContaining('database is unavailable') });
+      expect(res.body).toEqual({
+        schemas: [ERROR],
+        status: '503',
+        detail: expect.stringContaining('database is unavailable'),
+      });
       expect(res.text).not.toMatch(/prisma|pglite|ECONN|stack/i);
       expect((await server.get('/ready', { token: null })).status).toBe(503);
       expect((await server.get('/health', { token: null })).status).toBe(200);

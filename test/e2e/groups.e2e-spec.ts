@@ -78,7 +78,10 @@ describe('Groups', () => {
 
     it('rejects a duplicate displayName, case-insensitively, with 409 uniqueness', async () => {
       const g = await group();
-      const res = await server.post('/v2/Groups', { schemas: [GROUP], displayName: String(g.displayName).toUpperCase() });
+      const res = await server.post('/v2/Groups', {
+        schemas: [GROUP],
+        displayName: String(g.displayName).toUpperCase(),
+      });
       expect(res.status).toBe(409);
       expect(res.body).toMatchObject({ schemas: [ERROR], status: '409', scimType: 'uniqueness' });
     });
@@ -91,7 +94,10 @@ describe('Groups', () => {
         members: [{ value: '6c5bf2b5-5b2b-4e8a-a4a1-3f2ef4f6a001' }],
       });
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining('6c5bf2b5-5b2b-4e8a-a4a1-3f2ef4f6a001') });
+      expect(res.body).toMatchObject({
+        scimType: 'invalidValue',
+        detail: expect.stringContaining('6c5bf2b5-5b2b-4e8a-a4a1-3f2ef4f6a001'),
+      });
       const found = await server.get(`/v2/Groups?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}`);
       expect(found.body.totalResults).toBe(0);
     });
@@ -122,7 +128,9 @@ describe('Groups', () => {
     it('adds several members in one op without duplicating existing ones, answering 204', async () => {
       const [a, b, c] = [await user(), await user(), await user()];
       const g = await group({ members: [{ value: a.id }] });
-      const res = await patch(g.id, [{ op: 'Add', path: 'members', value: [{ $ref: null, value: a.id }, { value: b.id }, { value: c.id }] }]);
+      const res = await patch(g.id, [
+        { op: 'Add', path: 'members', value: [{ $ref: null, value: a.id }, { value: b.id }, { value: c.id }] },
+      ]);
       expect(res.status).toBe(204);
       expect(res.text).toBe('');
       expect(res.headers.get('etag')).toBe('W/"2"');
@@ -132,7 +140,9 @@ describe('Groups', () => {
     it("removes by value array (Entra's default job) and by filter (Okta), and tolerates absent members", async () => {
       const [a, b, c] = [await user(), await user(), await user()];
       const g = await group({ members: [{ value: a.id }, { value: b.id }, { value: c.id }] });
-      expect((await patch(g.id, [{ op: 'Remove', path: 'members', value: [{ $ref: null, value: a.id }] }])).status).toBe(204);
+      expect(
+        (await patch(g.id, [{ op: 'Remove', path: 'members', value: [{ $ref: null, value: a.id }] }])).status,
+      ).toBe(204);
       expect((await patch(g.id, [{ op: 'remove', path: `members[value eq "${b.id}"]` }])).status).toBe(204);
       expect((await patch(g.id, [{ op: 'remove', path: `members[value eq "${b.id}"]` }])).status).toBe(204);
       expect(await memberIds(g.id)).toEqual([c.id]);
@@ -148,7 +158,9 @@ describe('Groups', () => {
     it('replaces the member set exactly with replace members', async () => {
       const [a, b, c] = [await user(), await user(), await user()];
       const g = await group({ members: [{ value: a.id }, { value: b.id }] });
-      expect((await patch(g.id, [{ op: 'replace', path: 'members', value: [{ value: b.id }, { value: c.id }] }])).status).toBe(204);
+      expect(
+        (await patch(g.id, [{ op: 'replace', path: 'members', value: [{ value: b.id }, { value: c.id }] }])).status,
+      ).toBe(204);
       expect(await memberIds(g.id)).toEqual([b.id, c.id].sort());
     });
 
@@ -183,7 +195,12 @@ describe('Groups', () => {
     it('answers 200 with the group when asked with attributes or Prefer: return=representation', async () => {
       const a = await user();
       const g = await group();
-      const withAttributes = await patch(g.id, [{ op: 'add', path: 'members', value: [{ value: a.id }] }], {}, '?attributes=displayName');
+      const withAttributes = await patch(
+        g.id,
+        [{ op: 'add', path: 'members', value: [{ value: a.id }] }],
+        {},
+        '?attributes=displayName',
+      );
       expect(withAttributes.status).toBe(200);
       expect(withAttributes.body).toEqual({ schemas: [GROUP], id: g.id, displayName: g.displayName });
       const represented = await patch(g.id, [{ op: 'replace', path: 'displayName', value: unique('R') }], {
@@ -205,7 +222,9 @@ describe('Groups', () => {
     it('never loses a member under 20 concurrent PATCHes', async () => {
       const users = await Promise.all(Array.from({ length: 20 }, () => user()));
       const g = await group();
-      const results = await Promise.all(users.map((u) => patch(g.id, [{ op: 'add', path: 'members', value: [{ value: u.id }] }])));
+      const results = await Promise.all(
+        users.map((u) => patch(g.id, [{ op: 'add', path: 'members', value: [{ value: u.id }] }])),
+      );
       expect(results.map((r) => r.status)).toEqual(Array(20).fill(204));
       expect(await memberIds(g.id)).toEqual(users.map((u) => u.id).sort());
       expect((await server.get(`/v2/Groups/${g.id}`)).body.meta.version).toBe('W/"21"');
@@ -214,7 +233,9 @@ describe('Groups', () => {
     it('honours If-Match on member changes', async () => {
       const a = await user();
       const g = await group();
-      const stale = await patch(g.id, [{ op: 'add', path: 'members', value: [{ value: a.id }] }], { 'if-match': 'W/"7"' });
+      const stale = await patch(g.id, [{ op: 'add', path: 'members', value: [{ value: a.id }] }], {
+        'if-match': 'W/"7"',
+      });
       expect(stale.status).toBe(412);
       expect(await memberIds(g.id)).toEqual([]);
     });
@@ -228,14 +249,28 @@ describe('Groups', () => {
       const read = await server.get(`/v2/Users/${u.id}`);
       const groups = [...read.body.groups].sort((a: any, b: any) => a.type.localeCompare(b.type));
       expect(groups).toEqual([
-        { value: inner.id, $ref: `${server.baseUrl}/v2/Groups/${inner.id}`, display: inner.displayName, type: 'direct' },
-        { value: outer.id, $ref: `${server.baseUrl}/v2/Groups/${outer.id}`, display: outer.displayName, type: 'indirect' },
+        {
+          value: inner.id,
+          $ref: `${server.baseUrl}/v2/Groups/${inner.id}`,
+          display: inner.displayName,
+          type: 'direct',
+        },
+        {
+          value: outer.id,
+          $ref: `${server.baseUrl}/v2/Groups/${outer.id}`,
+          display: outer.displayName,
+          type: 'indirect',
+        },
       ]);
       const inOuter = await server.get(`/v2/Users?filter=${encodeURIComponent(`groups.value eq "${outer.id}"`)}`);
       expect(inOuter.body.Resources.map((r: any) => r.id)).toEqual([u.id]);
-      const containing = await server.get(`/v2/Groups?filter=${encodeURIComponent(`members.value eq "${u.id}"`)}&excludedAttributes=members`);
+      const containing = await server.get(
+        `/v2/Groups?filter=${encodeURIComponent(`members.value eq "${u.id}"`)}&excludedAttributes=members`,
+      );
       expect(containing.body.Resources.map((r: any) => r.id)).toEqual([inner.id]);
-      const byType = await server.get(`/v2/Users?filter=${encodeURIComponent(`groups[value eq "${outer.id}" and type eq "indirect"]`)}`);
+      const byType = await server.get(
+        `/v2/Users?filter=${encodeURIComponent(`groups[value eq "${outer.id}" and type eq "indirect"]`)}`,
+      );
       expect(byType.body.totalResults).toBe(1);
     });
 
@@ -250,7 +285,11 @@ describe('Groups', () => {
       }
       const res = await patch(chain[0].id, [{ op: 'add', path: 'members', value: [{ value: chain[length - 1].id }] }]);
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ schemas: [ERROR], scimType: 'invalidValue', detail: expect.stringMatching(/cycle|itself/) });
+      expect(res.body).toMatchObject({
+        schemas: [ERROR],
+        scimType: 'invalidValue',
+        detail: expect.stringMatching(/cycle|itself/),
+      });
       expect(await memberIds(chain[0].id)).toEqual([]);
     });
 
@@ -271,7 +310,11 @@ describe('Groups', () => {
       const [a, b] = [await user(), await user()];
       const g = await group({ members: [{ value: a.id }], externalId: 'old' });
       const name = unique('Put');
-      const res = await server.put(`/v2/Groups/${g.id}`, { schemas: [GROUP], displayName: name, members: [{ value: b.id }] });
+      const res = await server.put(`/v2/Groups/${g.id}`, {
+        schemas: [GROUP],
+        displayName: name,
+        members: [{ value: b.id }],
+      });
       expect(res.status).toBe(200);
       expect(res.body.displayName).toBe(name);
       expect(res.body).not.toHaveProperty('externalId');
@@ -285,7 +328,9 @@ describe('Groups', () => {
   describe('list', () => {
     it('filters by displayName in another case and pages', async () => {
       const g = await group({ displayName: unique('CaseTest') });
-      const res = await server.get(`/v2/Groups?filter=${encodeURIComponent(`displayName eq "${String(g.displayName).toUpperCase()}"`)}`);
+      const res = await server.get(
+        `/v2/Groups?filter=${encodeURIComponent(`displayName eq "${String(g.displayName).toUpperCase()}"`)}`,
+      );
       expect(res.body.totalResults).toBe(1);
       const page = await server.get('/v2/Groups?startIndex=1&count=1');
       expect(page.body).toMatchObject({ startIndex: 1, itemsPerPage: 1 });
@@ -322,10 +367,16 @@ describe('Groups: streamed list responses', () => {
       const res = await server.post('/v2/Users', { schemas: [USER], userName: `${tag}-${i}@example.com` });
       users.push(res.body.id);
     }
-    const big = await server.post('/v2/Groups', { schemas: [GROUP], displayName: `${tag}-a`, members: users.map((value) => ({ value })) });
+    const big = await server.post('/v2/Groups', {
+      schemas: [GROUP],
+      displayName: `${tag}-a`,
+      members: users.map((value) => ({ value })),
+    });
     await server.post('/v2/Groups', { schemas: [GROUP], displayName: `${tag}-b` });
     await server.post('/v2/Groups', { schemas: [GROUP], displayName: `${tag}-c`, members: [{ value: users[0] }] });
-    const res = await server.get(`/v2/Groups?filter=${encodeURIComponent(`displayName sw "${tag}"`)}&sortBy=displayName`);
+    const res = await server.get(
+      `/v2/Groups?filter=${encodeURIComponent(`displayName sw "${tag}"`)}&sortBy=displayName`,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
     expect(res.body).toMatchObject({ totalResults: 3, itemsPerPage: 3, startIndex: 1 });

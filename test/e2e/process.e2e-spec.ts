@@ -2,7 +2,9 @@ import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_pro
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../../apps/cli/src/cli';
 import { freePort } from '../support/app';
+import { templatedDataDir } from '../support/template';
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist/api/apps/api/src/main.js');
@@ -23,7 +25,8 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
+  // Generous: a loaded 2-core machine can take long to load Nest, PGlite and migrate.
+  const deadline = Date.now() + 150_000;
   while (!output.includes('Roster is listening on')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       throw new Error(`The service did not start:\n${output}`);
@@ -39,20 +42,28 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
  */
 describe('The service process', () => {
   let dataDir: string;
+  // Real processes (a build, several starts): the few tests here get the time a loaded machine needs.
+  jest.setTimeout(300_000);
 
   beforeAll(() => {
     // What `npm start` does first: build when the sources are newer than the build.
-    const build = spawnSync(process.execPath, ['-e', "import('./scripts/lib/build.mjs').then((m) => m.ensureBuilt())"], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const build = spawnSync(
+      process.execPath,
+      ['-e', "import('./scripts/lib/build.mjs').then((m) => m.ensureBuilt())"],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     if (build.status !== 0) {
       throw new Error(`Build failed:\n${build.stdout}\n${build.stderr}`);
     }
     dataDir = mkdtempSync(join(tmpdir(), 'roster-process-'));
-  });
+  }, 600_000);
   afterAll(() => {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('prints the URLs and a one-time admin token, keeps data across a restart, and drains on SIGTERM', async () => {
@@ -72,7 +83,10 @@ describe('The service process', () => {
     const created = await fetch(`${base}/v2/Users`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'survivor@example.com' }),
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'survivor@example.com',
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -96,6 +110,47 @@ describe('The service process', () => {
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     }
+  });
+
+  it("holds DATA_DIR: a second service refuses with the holder's PID, and the CLI goes through the first", async () => {
+    const port = await freePort();
+    const dir = await templatedDataDir('roster-process-lock-');
+    const first = await startProcess({ PORT: String(port), DATA_DIR: dir });
+    try {
+      const second = spawnSync(process.execPath, [MAIN], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), DATA_DIR: dir },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(second.status).toBe(69);
+      expect(second.stderr).toContain(`PID ${first.child.pid}`);
+      expect(second.stderr).toContain('npm run cli');
+
+      // The README's step 1, run literally beside the service: the CLI finds it through DATA_DIR.
+      let stdout = '';
+      const code = await runCli(['tokens', 'create', '--name', 'entra', '--scope', 'scim.read scim.write'], {
+        env: { DATA_DIR: dir, LOG_LEVEL: 'silent' },
+        stdout: (t) => (stdout += t),
+        stderr: () => undefined,
+      });
+      expect(code).toBe(0);
+      const { token } = JSON.parse(stdout) as { token: string };
+      const created = await fetch(`http://127.0.0.1:${port}/v2/Users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          userName: 'entra@example.com',
+        }),
+      });
+      expect(created.status).toBe(201);
+    } finally {
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(first.output()).toContain('Roster stopped.');
   });
 
   it('refuses to start on bad configuration, naming every bad variable', () => {

@@ -16,7 +16,11 @@ describe('ServiceProviderConfig tells the truth', () => {
     server = await startServer({ FILTER_MAX_RESULTS: '3', BULK_MAX_OPERATIONS: '7', BULK_MAX_PAYLOAD_SIZE: '65536' });
     spc = (await server.get('/v2/ServiceProviderConfig')).body;
     for (let i = 0; i < 4; i++) {
-      const res = await server.post('/v2/Users', { schemas: [USER], userName: `spc${i}@example.com`, nickName: `n${3 - i}` });
+      const res = await server.post('/v2/Users', {
+        schemas: [USER],
+        userName: `spc${i}@example.com`,
+        nickName: `n${3 - i}`,
+      });
       user = res.body;
     }
   });
@@ -33,11 +37,18 @@ describe('ServiceProviderConfig tells the truth', () => {
       sort: { supported: expect.any(Boolean) },
       etag: { supported: expect.any(Boolean) },
     });
-    expect(spc.authenticationSchemes[0]).toMatchObject({ type: 'oauthbearertoken', name: expect.any(String), description: expect.any(String) });
+    expect(spc.authenticationSchemes[0]).toMatchObject({
+      type: 'oauthbearertoken',
+      name: expect.any(String),
+      description: expect.any(String),
+    });
   });
 
   it('patch: PATCH works exactly when advertised', async () => {
-    const res = await server.patch(`/v2/Users/${user.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 't' }] });
+    const res = await server.patch(`/v2/Users/${user.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'title', value: 't' }],
+    });
     expect(res.status === 200).toBe(spc.patch.supported);
   });
 
@@ -75,7 +86,9 @@ describe('ServiceProviderConfig tells the truth', () => {
   it('bulk: the endpoint exists exactly when advertised', async () => {
     const res = await server.post('/v2/Bulk', {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
-      Operations: [{ method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [USER], userName: 'bulk-spc@example.com' } }],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'b1', data: { schemas: [USER], userName: 'bulk-spc@example.com' } },
+      ],
     });
     expect(res.status === 200).toBe(spc.bulk.supported);
   });

@@ -70,7 +70,10 @@ describe('Users', () => {
     });
 
     it('echoes values exactly as sent', async () => {
-      const user = await create({ phoneNumbers: [{ value: '+1 (555) 555-0100', type: 'Work' }], displayName: '  Spaced  ' });
+      const user = await create({
+        phoneNumbers: [{ value: '+1 (555) 555-0100', type: 'Work' }],
+        displayName: '  Spaced  ',
+      });
       expect(user.phoneNumbers).toEqual([{ value: '+1 (555) 555-0100', type: 'Work' }]);
       expect(user.displayName).toBe('  Spaced  ');
     });
@@ -124,7 +127,11 @@ describe('Users', () => {
       expect(res.body[ENTERPRISE]).toEqual({
         employeeNumber: '701984',
         department: 'Tour Operations',
-        manager: { value: manager.id, $ref: `${server.baseUrl}/v2/Users/${manager.id}`, displayName: manager.displayName },
+        manager: {
+          value: manager.id,
+          $ref: `${server.baseUrl}/v2/Users/${manager.id}`,
+          displayName: manager.displayName,
+        },
       });
     });
 
@@ -151,7 +158,10 @@ describe('Users', () => {
     });
 
     it('answers malformed JSON with 400 invalidSyntax', async () => {
-      const res = await server.request('POST', '/v2/Users', { raw: '{"userName": "x",', headers: { 'content-type': 'application/scim+json' } });
+      const res = await server.request('POST', '/v2/Users', {
+        raw: '{"userName": "x",',
+        headers: { 'content-type': 'application/scim+json' },
+      });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidSyntax' });
     });
@@ -164,13 +174,19 @@ describe('Users', () => {
     ])('parses a body sent as %s', async (_, contentType) => {
       const body = userBody();
       const headers: Record<string, string> = contentType ? { 'content-type': contentType } : {};
-      const res = await server.request('POST', '/v2/Users', { raw: new TextEncoder().encode(JSON.stringify(body)), headers });
+      const res = await server.request('POST', '/v2/Users', {
+        raw: new TextEncoder().encode(JSON.stringify(body)),
+        headers,
+      });
       expect(res.status).toBe(201);
       expect(res.body.userName).toBe(body.userName);
     });
 
     it('answers an unsupported media type with 415', async () => {
-      const res = await server.request('POST', '/v2/Users', { raw: '<user/>', headers: { 'content-type': 'application/xml' } });
+      const res = await server.request('POST', '/v2/Users', {
+        raw: '<user/>',
+        headers: { 'content-type': 'application/xml' },
+      });
       expect(res.status).toBe(415);
       expect(res.body).toMatchObject({ schemas: [ERROR], status: '415' });
     });
@@ -206,7 +222,10 @@ describe('Users', () => {
     );
 
     it('projects with attributes and excludedAttributes, always keeping id and schemas', async () => {
-      const user = await create({ [ENTERPRISE]: { department: 'Sales', employeeNumber: '7' }, schemas: [USER, ENTERPRISE] });
+      const user = await create({
+        [ENTERPRISE]: { department: 'Sales', employeeNumber: '7' },
+        schemas: [USER, ENTERPRISE],
+      });
       const some = await server.get(`/v2/Users/${user.id}?attributes=userName,name.givenName,${ENTERPRISE}:department`);
       expect(some.body).toEqual({
         schemas: [USER, ENTERPRISE],
@@ -269,7 +288,9 @@ describe('Users', () => {
     const q = (filter: string, extra = '') => `filter=${encodeURIComponent(filter)}&sortBy=userName${extra}`;
 
     it('answers a filter with no match with an empty ListResponse (Entra test connection)', async () => {
-      const res = await server.get(`/v2/Users?filter=${encodeURIComponent('userName eq "3f8b9c1e-5a2d-4e7f-9b1c-0d2e3f4a5b6c"')}`);
+      const res = await server.get(
+        `/v2/Users?filter=${encodeURIComponent('userName eq "3f8b9c1e-5a2d-4e7f-9b1c-0d2e3f4a5b6c"')}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ schemas: [LIST], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
     });
@@ -278,20 +299,56 @@ describe('Users', () => {
       ['userName eq, differently cased', (t: string) => `userName eq "ANN.${t.toUpperCase()}@EXAMPLE.COM"`, ['ann']],
       ['sw', (t: string) => `userName sw "b" and name.familyName eq "${t}"`, ['bob']],
       ['co on a sub-attribute', (t: string) => `name.familyName eq "${t}" and name.givenName co "E"`, ['dee', 'eve']],
-      ['ew', (t: string) => `name.familyName eq "${t}" and userName ew "${t}@example.com"`, ['ann', 'bob', 'cid', 'dee', 'eve']],
-      ['or with precedence', (t: string) => `name.givenName eq "ann" or name.givenName eq "bob" and name.familyName eq "${t}"`, ['ann', 'bob']],
+      [
+        'ew',
+        (t: string) => `name.familyName eq "${t}" and userName ew "${t}@example.com"`,
+        ['ann', 'bob', 'cid', 'dee', 'eve'],
+      ],
+      [
+        'or with precedence',
+        (t: string) => `name.givenName eq "ann" or name.givenName eq "bob" and name.familyName eq "${t}"`,
+        ['ann', 'bob'],
+      ],
       ['not', (t: string) => `name.familyName eq "${t}" and not (title eq "Engineer")`, ['bob', 'dee']],
       ['active eq false', (t: string) => `name.familyName eq "${t}" and active eq false`, ['eve']],
       ['emails.value', (t: string) => `emails.value eq "CID.${t}@home.example.org"`, ['cid']],
       ['valuePath same element', (t: string) => `emails[type eq "work" and value co "dee.${t}@work"]`, ['dee']],
-      ['valuePath that must not mix elements', (t: string) => `emails[type eq "home" and value co "dee.${t}@work"]`, []],
-      ['Entra emails[type eq "work"].value eq', (t: string) => `emails[type eq "work"].value eq "eve.${t}@work.example.com"`, ['eve']],
-      ['enterprise extension', (t: string) => `${ENTERPRISE}:department eq "sales" and name.familyName eq "${t}"`, ['ann', 'bob']],
-      ['extension number compared as string', (t: string) => `${ENTERPRISE}:employeeNumber ge "103" and name.familyName eq "${t}"`, ['dee', 'eve']],
+      [
+        'valuePath that must not mix elements',
+        (t: string) => `emails[type eq "home" and value co "dee.${t}@work"]`,
+        [],
+      ],
+      [
+        'Entra emails[type eq "work"].value eq',
+        (t: string) => `emails[type eq "work"].value eq "eve.${t}@work.example.com"`,
+        ['eve'],
+      ],
+      [
+        'enterprise extension',
+        (t: string) => `${ENTERPRISE}:department eq "sales" and name.familyName eq "${t}"`,
+        ['ann', 'bob'],
+      ],
+      [
+        'extension number compared as string',
+        (t: string) => `${ENTERPRISE}:employeeNumber ge "103" and name.familyName eq "${t}"`,
+        ['dee', 'eve'],
+      ],
       ['pr', (t: string) => `name.familyName eq "${t}" and title pr`, ['ann', 'bob', 'cid', 'dee', 'eve']],
-      ['unquoted value (Microsoft collection)', (t: string) => `name.FamilyName eq ${t} and (emails.Value co work.example.com)`, ['ann', 'bob', 'cid', 'dee', 'eve']],
-      ['meta.created gt', (t: string) => `meta.created gt "2015-10-10T14:38:21.8617979-07:00" and name.familyName eq "${t}"`, ['ann', 'bob', 'cid', 'dee', 'eve']],
-      ['meta.lastModified lt the past', (t: string) => `meta.lastModified lt "2001-01-01T00:00:00Z" and name.familyName eq "${t}"`, []],
+      [
+        'unquoted value (Microsoft collection)',
+        (t: string) => `name.FamilyName eq ${t} and (emails.Value co work.example.com)`,
+        ['ann', 'bob', 'cid', 'dee', 'eve'],
+      ],
+      [
+        'meta.created gt',
+        (t: string) => `meta.created gt "2015-10-10T14:38:21.8617979-07:00" and name.familyName eq "${t}"`,
+        ['ann', 'bob', 'cid', 'dee', 'eve'],
+      ],
+      [
+        'meta.lastModified lt the past',
+        (t: string) => `meta.lastModified lt "2001-01-01T00:00:00Z" and name.familyName eq "${t}"`,
+        [],
+      ],
     ])('filters with %s', async (_, filter, expected) => {
       expect(await names(q(filter(tag)))).toEqual(expected);
     });
@@ -316,13 +373,11 @@ describe('Users', () => {
     });
 
     it('sorts descending by any singular attribute', async () => {
-      expect(await names(`filter=${encodeURIComponent(`name.familyName eq "${tag}"`)}&sortBy=name.givenName&sortOrder=descending`)).toEqual([
-        'eve',
-        'dee',
-        'cid',
-        'bob',
-        'ann',
-      ]);
+      expect(
+        await names(
+          `filter=${encodeURIComponent(`name.familyName eq "${tag}"`)}&sortBy=name.givenName&sortOrder=descending`,
+        ),
+      ).toEqual(['eve', 'dee', 'cid', 'bob', 'ann']);
     });
 
     it('pages by cursor (RFC 9865) forwards and backwards', async () => {
@@ -338,7 +393,9 @@ describe('Users', () => {
         seen.push(...res.body.Resources.map((u: any) => u.userName));
       }
       expect(seen.map((n) => n.split('.')[0])).toEqual(['ann', 'bob', 'cid', 'dee', 'eve']);
-      const back = await server.get(`/v2/Users?filter=${filter}&sortBy=userName&count=2&cursor=${res.body.previousCursor}`);
+      const back = await server.get(
+        `/v2/Users?filter=${filter}&sortBy=userName&count=2&cursor=${res.body.previousCursor}`,
+      );
       expect(back.body.Resources.map((u: any) => u.userName.split('.')[0])).toEqual(['cid', 'dee']);
     });
 
@@ -453,12 +510,20 @@ describe('Users', () => {
       const res = await server.patch(`/v2/Users/${user.id}`, {
         schemas: [PATCH],
         Operations: [
-          { op: 'replace', value: { displayName: 'Bjfe', 'name.givenName': 'Kkom', [`${ENTERPRISE}:employeeNumber`]: 'Aklq' } },
+          {
+            op: 'replace',
+            value: { displayName: 'Bjfe', 'name.givenName': 'Kkom', [`${ENTERPRISE}:employeeNumber`]: 'Aklq' },
+          },
           { op: 'replace', value: { active: false } },
         ],
       });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ displayName: 'Bjfe', name: { givenName: 'Kkom' }, active: false, [ENTERPRISE]: { employeeNumber: 'Aklq' } });
+      expect(res.body).toMatchObject({
+        displayName: 'Bjfe',
+        name: { givenName: 'Kkom' },
+        active: false,
+        [ENTERPRISE]: { employeeNumber: 'Aklq' },
+      });
     });
 
     it('sets, changes and clears the manager in every shape clients send', async () => {
@@ -545,7 +610,11 @@ describe('Users', () => {
       expect(stale.body).toMatchObject({ schemas: [ERROR], status: '412' });
       const fresh = await server.patch(`/v2/Users/${user.id}`, patch, { headers: { 'if-match': 'W/"1"' } });
       expect(fresh.status).toBe(200);
-      const put = await server.put(`/v2/Users/${user.id}`, { userName: user.userName }, { headers: { 'if-match': 'W/"1"' } });
+      const put = await server.put(
+        `/v2/Users/${user.id}`,
+        { userName: user.userName },
+        { headers: { 'if-match': 'W/"1"' } },
+      );
       expect(put.status).toBe(412);
       const del = await server.delete(`/v2/Users/${user.id}`, { headers: { 'if-match': 'W/"1"' } });
       expect(del.status).toBe(412);
@@ -564,7 +633,9 @@ describe('Users', () => {
     it('keeps deactivated users readable and filterable', async () => {
       const user = await create({ active: false });
       expect((await server.get(`/v2/Users/${user.id}`)).body.active).toBe(false);
-      const found = await server.get(`/v2/Users?filter=${encodeURIComponent(`userName eq "${user.userName}" and active eq false`)}`);
+      const found = await server.get(
+        `/v2/Users?filter=${encodeURIComponent(`userName eq "${user.userName}" and active eq false`)}`,
+      );
       expect(found.body.totalResults).toBe(1);
     });
   });

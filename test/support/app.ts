@@ -4,7 +4,9 @@ import pino from 'pino';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { AppConfig, loadConfig } from '../../apps/api/src/config';
 import { createLogger } from '../../apps/api/src/logger';
-import { createTestDatabase, TestDatabase } from './database';
+import { completeStartup, StartupState } from '../../apps/api/src/ops/startup';
+import { createTestDatabase, TestDatabase, testDatabaseKind } from './database';
+import { migratedTemplate } from './template';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -35,6 +37,8 @@ export class TestServer {
     readonly config: AppConfig,
     readonly baseUrl: string,
     private readonly database: TestDatabase,
+    /** What main.ts does once listening: the admin token generated or found, the CLI credential written. */
+    readonly startup: StartupState,
   ) {}
 
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse<T>> {
@@ -62,7 +66,8 @@ export class TestServer {
   get = <T = any>(path: string, options?: RequestOptions) => this.request<T>('GET', path, options);
   post = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
     this.request<T>('POST', path, { ...options, body });
-  put = <T = any>(path: string, body: unknown, options?: RequestOptions) => this.request<T>('PUT', path, { ...options, body });
+  put = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
+    this.request<T>('PUT', path, { ...options, body });
   patch = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
     this.request<T>('PATCH', path, { ...options, body });
   delete = <T = any>(path: string, options?: RequestOptions) => this.request<T>('DELETE', path, options);
@@ -91,8 +96,7 @@ export interface StartOptions {
 }
 
 export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const database =
-    'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
+  const database = 'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -107,8 +111,15 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     PASSWORD_SCRYPT_N: '16384',
     ...env,
   });
-  const logger = options.logStream ? createLogger(config.logLevel, options.logStream) : pino({ level: config.logLevel });
+  if (config.database.url === 'memory://' && testDatabaseKind() === 'pglite') {
+    // Starts from a migrated dump: no initdb, no migrations (test/support/template.ts).
+    config.database.loadDataDir = await migratedTemplate();
+  }
+  const logger = options.logStream
+    ? createLogger(config.logLevel, options.logStream)
+    : pino({ level: config.logLevel });
   const app = await createApp(config, { logger });
   await app.listen({ port, host: '127.0.0.1' });
-  return new TestServer(app, config, baseUrl, database);
+  const startup = await completeStartup(app, config);
+  return new TestServer(app, config, baseUrl, database, startup);
 }

@@ -13,6 +13,7 @@ import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthController } from './health/health.controller';
 import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
+import { OpsModule } from './ops/ops.module';
 import { GroupsModule } from './groups/groups.module';
 import { UsersModule } from './users/users.module';
 
@@ -32,6 +33,7 @@ export class AppModule {
         BulkModule,
         MeModule,
         McpModule,
+        OpsModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -3,7 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SwaggerModule } from '@nestjs/swagger';
 import fastifyMultipart from '@fastify/multipart';
 import { ScimError } from '@roster/scim';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
 import { AppModule } from './app.module';
@@ -17,6 +17,7 @@ import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
 import { buildOpenApiDocument } from './openapi';
+import { installObservability } from './ops/observability';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -47,12 +48,23 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ...edgeServerOptions(config),
+    // One line per request, written by ops/observability.ts (with route, principal and error
+    // detail); the request id comes from the request context as `requestId`, as everywhere else.
+    disableRequestLogging: true,
+    requestIdLogLabel: 'requestId',
+    childLoggerFactory: (
+      parent: FastifyBaseLogger,
+      _bindings: unknown,
+      options: Parameters<FastifyBaseLogger['child']>[1],
+    ) => parent.child({}, options),
   });
   const fastify: FastifyInstance = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Observability first, so that requests the edge refuses are measured and logged too.
+  const observability = installObservability(fastify, config, logger);
   registerEdgeHooks(fastify);
   const earlyAuthentication = registerEarlyAuthentication(fastify, config);
   registerBodyParsers(fastify, config);
@@ -71,6 +83,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   tagRoutesForEarlyAuthentication(app);
   earlyAuthentication.useGuard(app.get(AuthGuard, { strict: false }));
+  observability.attach(app);
   const document = buildOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',

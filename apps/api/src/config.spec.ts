@@ -24,9 +24,60 @@ describe('loadConfig', () => {
     ['true', true],
     ['FALSE', false],
     ['0', false],
-    ['yes', true],
+    ['1', true],
   ])('reads DISCOVERY_PUBLIC=%s as %s', (value, expected) => {
     expect(loadConfig({ DISCOVERY_PUBLIC: value }).discoveryPublic).toBe(expected);
+  });
+
+  it.each(['yes', 'on', 'no', 'off', 'enabled'])('refuses the boolean %s (only true, false, 1 and 0)', (value) => {
+    expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(`TRUST_PROXY must be true, false, 1 or 0, got "${value}"`);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be an integer between 1 and 65535, got "abc"'],
+    [{ PORT: '0' }, 'PORT must be an integer between 1 and 65535, got "0"'],
+    [{ HOST: '999.1.1.1' }, 'HOST must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name, got "999.1.1.1"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT must be one of json, pretty, got "xml"'],
+    [
+      { PUBLIC_URL: 'ftp://x' },
+      'PUBLIC_URL must be an http:// or https:// URL, such as https://scim.example.com, got "ftp://x"',
+    ],
+    [{ DATABASE_CONNECT_TIMEOUT: '-1' }, 'DATABASE_CONNECT_TIMEOUT must be an integer between 1 and 600, got "-1"'],
+  ])('says what %j should be: %s', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never prints a secret or the password of a database URL', () => {
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://roster:hunter2@db/roster', SCIM_ADMIN_TOKEN: 'hunter2-short' });
+    } catch (e) {
+      message = (e as ConfigError).message;
+    }
+    expect(message).toContain('DATABASE_URL must be memory:// or a postgres:// URL');
+    expect(message).toContain('"mysql://roster:***@db/roster"');
+    expect(message).toContain('SCIM_ADMIN_TOKEN must be at least 24 characters, got [REDACTED]');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('accepts host names and addresses for HOST', () => {
+    for (const host of ['localhost', '0.0.0.0', '::', '::1', '10.1.2.3', 'roster.internal']) {
+      expect(loadConfig({ HOST: host }).host).toBe(host);
+    }
+  });
+
+  it('reads the operations variables', () => {
+    expect(loadConfig({}).ops).toEqual({
+      connectTimeoutSeconds: 10,
+      connectAttempts: 5,
+      logFormat: 'json',
+      metrics: { enabled: true, port: undefined, public: false },
+    });
+    expect(
+      loadConfig({ DATABASE_CONNECT_TIMEOUT: '3', LOG_FORMAT: 'pretty', METRICS_PORT: '9464', METRICS_PUBLIC: 'true' })
+        .ops,
+    ).toMatchObject({ connectTimeoutSeconds: 3, logFormat: 'pretty', metrics: { port: 9464, public: true } });
   });
 
   it('names every bad variable in one error', () => {
@@ -82,14 +133,14 @@ describe('loadConfig', () => {
 
   it('refuses limits that contradict each other', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '20000' })).toThrow(
-      /HTTP_HEADERS_TIMEOUT_MS=30000: must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+      /HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS .*, got 30000/,
     );
     expect(() => loadConfig({ PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_CONCURRENCY_PER_REQUEST: '2' })).toThrow(
       /PASSWORD_HASH_CONCURRENCY_PER_REQUEST=2/,
     );
     expect(() => loadConfig({ JSON_MAX_DEPTH: '2' })).toThrow(/JSON_MAX_DEPTH/);
     expect(() => loadConfig({ PASSWORD_SCRYPT_N: '100000' })).toThrow(
-      /PASSWORD_SCRYPT_N=100000: must be a power of two/,
+      /PASSWORD_SCRYPT_N must be a power of two.*, got 100000/,
     );
   });
 });

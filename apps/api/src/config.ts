@@ -11,19 +11,22 @@ import {
   Max,
   Min,
   MinLength,
+  getMetadataStorage,
   validateSync,
 } from 'class-validator';
+import { isIP } from 'node:net';
 import { parseTrustedIssuers, SIGNING_ALGORITHMS, SigningAlgorithm, TrustedIssuer } from './auth/auth-config';
 
+/** Strict: `yes`, `on` and the like are refused, so that a typo never flips a security switch silently. */
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') {
     return value;
   }
   const v = value.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) {
+  if (v === 'true' || v === '1') {
     return true;
   }
-  if (['false', '0', 'no', 'off'].includes(v)) {
+  if (v === 'false' || v === '0') {
     return false;
   }
   return value;
@@ -33,7 +36,7 @@ const SECRET_VARIABLES = new Set(['SCIM_ADMIN_TOKEN', 'ROSTER_KEY_ENCRYPTION_KEY
 
 /** Every environment variable Roster reads. The README's configuration table mirrors it. */
 export class EnvironmentDto {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(65535) PORT?: number;
   @IsOptional() @IsString() HOST?: string;
   @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
@@ -84,13 +87,22 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) PASSWORD_HASH_CONCURRENCY?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) PASSWORD_HASH_CONCURRENCY_PER_REQUEST?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(16384) @Max(1048576) PASSWORD_SCRYPT_N?: number;
+
+  // Operations (issue 11): start-up, logs, metrics.
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(600) DATABASE_CONNECT_TIMEOUT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) DATABASE_CONNECT_ATTEMPTS?: number;
+  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: string;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() METRICS_ENABLED?: boolean;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(65535) METRICS_PORT?: number;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() METRICS_PUBLIC?: boolean;
 }
 
 export interface AppConfig {
   port: number;
   host: string;
   publicUrl: string;
-  database: { url?: string; dataDir: string; poolSize: number };
+  /** `loadDataDir` is never read from the environment: tests start in-memory databases from a migrated dump. */
+  database: { url?: string; dataDir: string; poolSize: number; loadDataDir?: Blob };
   adminToken?: string;
   discoveryPublic: boolean;
   bodyLimit: number;
@@ -107,6 +119,7 @@ export interface AppConfig {
   http: HttpEdgeConfig;
   /** scrypt's N (a power of two; r=8, p=1) and the hashing queue's bounds (common/password.ts). */
   passwordHashing: { concurrency: number; perRequest: number; scryptN: number };
+  ops: OpsConfig;
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -123,6 +136,21 @@ export interface HttpEdgeConfig {
   jsonMaxDepth: number;
   /** Largest width or height of a group logo, in pixels. */
   logoMaxDimension: number;
+}
+
+/** Operations (see the README, "Operations"). */
+export interface OpsConfig {
+  /** PostgreSQL at start-up: seconds per connection attempt, and how many attempts. */
+  connectTimeoutSeconds: number;
+  connectAttempts: number;
+  logFormat: 'json' | 'pretty';
+  metrics: {
+    enabled: boolean;
+    /** Serve /metrics on this port instead of the main one (then it is not behind the bearer guard). */
+    port?: number;
+    /** Whether /metrics on the main port is readable without a token (scope roster.admin otherwise). */
+    public: boolean;
+  };
 }
 
 /** The MCP endpoint (see the README, "MCP"). */
@@ -166,11 +194,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const dto = plainToInstance(EnvironmentDto, present);
   const errors = validateSync(dto, { skipMissingProperties: false });
-  const problems = errors.map((e) => {
-    // A mistyped secret is still close to the real one: name it, never print it.
-    const value = SECRET_VARIABLES.has(e.property) ? '[REDACTED]' : JSON.stringify(e.value);
-    return `${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
-  });
+  const problems = errors.map(
+    (e) => `${describeRule(e.property, e.constraints ?? {})}, got ${shownValue(e.property, present[e.property])}`,
+  );
+  if (dto.HOST !== undefined && !validHost(dto.HOST)) {
+    problems.push(
+      `HOST must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name, got ${JSON.stringify(dto.HOST)}`,
+    );
+  }
   const issuers = parseTrustedIssuers(dto.TRUSTED_ISSUERS);
   problems.push(...issuers.problems.map((p) => `TRUSTED_ISSUERS: ${p}`));
   const headersTimeout = dto.HTTP_HEADERS_TIMEOUT_MS ?? 10000;
@@ -178,19 +209,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (headersTimeout > requestTimeout) {
     // Node refuses a headers timeout beyond the request timeout.
     problems.push(
-      `HTTP_HEADERS_TIMEOUT_MS=${headersTimeout}: must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeout})`,
+      `HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeout}), got ${headersTimeout}`,
     );
   }
   const perRequest = dto.PASSWORD_HASH_CONCURRENCY_PER_REQUEST ?? 1;
   const hashConcurrency = dto.PASSWORD_HASH_CONCURRENCY ?? 2;
   if (perRequest > hashConcurrency) {
     problems.push(
-      `PASSWORD_HASH_CONCURRENCY_PER_REQUEST=${perRequest}: must not exceed PASSWORD_HASH_CONCURRENCY (${hashConcurrency})`,
+      `PASSWORD_HASH_CONCURRENCY_PER_REQUEST must not exceed PASSWORD_HASH_CONCURRENCY (${hashConcurrency}), got ${perRequest}`,
     );
   }
   const scryptN = dto.PASSWORD_SCRYPT_N ?? 131072;
   if ((scryptN & (scryptN - 1)) !== 0) {
-    problems.push(`PASSWORD_SCRYPT_N=${scryptN}: must be a power of two`);
+    problems.push(`PASSWORD_SCRYPT_N must be a power of two between 16384 and 1048576, got ${scryptN}`);
   }
   if (problems.length) {
     throw new ConfigError(problems);
@@ -227,6 +258,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimit: { perClient: dto.OAUTH_RATE_LIMIT_CLIENT ?? 60, perAddress: dto.OAUTH_RATE_LIMIT_ADDRESS ?? 120 },
       trustedIssuers: issuers.issuers,
     },
+    ops: {
+      connectTimeoutSeconds: dto.DATABASE_CONNECT_TIMEOUT ?? 10,
+      connectAttempts: dto.DATABASE_CONNECT_ATTEMPTS ?? 5,
+      logFormat: dto.LOG_FORMAT === 'pretty' ? 'pretty' : 'json',
+      metrics: { enabled: dto.METRICS_ENABLED ?? true, port: dto.METRICS_PORT, public: dto.METRICS_PUBLIC ?? false },
+    },
     mcp: {
       allowedOrigins: (dto.MCP_ALLOWED_ORIGINS ?? '')
         .split(',')
@@ -244,6 +281,71 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     passwordHashing: { concurrency: hashConcurrency, perRequest, scryptN },
   };
+}
+
+/**
+ * One sentence per bad variable, from the DTO's own rules, naming the accepted form:
+ * `PORT must be an integer between 1 and 65535`. Rules with a message of their own keep it.
+ */
+function describeRule(property: string, constraints: Record<string, string>): string {
+  const rules = getMetadataStorage()
+    .getTargetValidationMetadatas(EnvironmentDto, '', true, false)
+    .filter((m) => m.propertyName === property);
+  const constraint = (name: string): unknown =>
+    (rules.find((m) => m.name === name)?.constraints as unknown[] | undefined)?.[0];
+  const text = (value: unknown): string =>
+    typeof value === 'number' || typeof value === 'string' ? String(value) : '?';
+  const custom = Object.entries(constraints).find(([name]) => rules.some((m) => m.name === name && m.message));
+  if (custom) {
+    return custom[1];
+  }
+  if (rules.some((m) => m.name === 'isInt')) {
+    const min = constraint('min');
+    const max = constraint('max');
+    return `${property} must be an integer ${
+      min !== undefined && max !== undefined
+        ? `between ${text(min)} and ${text(max)}`
+        : min !== undefined
+          ? `of at least ${text(min)}`
+          : `of at most ${text(max)}`
+    }`;
+  }
+  if (rules.some((m) => m.name === 'isBoolean')) {
+    return `${property} must be true, false, 1 or 0`;
+  }
+  const allowed = constraint('isIn');
+  if (Array.isArray(allowed)) {
+    return `${property} must be one of ${allowed.map(text).join(', ')}`;
+  }
+  if (rules.some((m) => m.name === 'isUrl')) {
+    return `${property} must be an http:// or https:// URL, such as https://scim.example.com`;
+  }
+  return Object.values(constraints).join('; ');
+}
+
+/** The value as the operator typed it, with secrets and URL passwords hidden. */
+function shownValue(property: string, value: unknown): string {
+  if (SECRET_VARIABLES.has(property)) {
+    // A mistyped secret is still close to the real one: name it, never print it.
+    return '[REDACTED]';
+  }
+  return JSON.stringify(typeof value === 'string' ? redactUrlCredentials(value) : value);
+}
+
+/** `postgresql://user:secret@host/db` → `postgresql://user:***@host/db`, for any text that holds URLs. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/?#\s]*@/gi, '$1***@');
+}
+
+function validHost(host: string): boolean {
+  if (isIP(host)) {
+    return true;
+  }
+  // A dotted quad that is not an address (999.1.1.1) is a typo, not a host name.
+  if (/^[\d.]+$/.test(host)) {
+    return false;
+  }
+  return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host);
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

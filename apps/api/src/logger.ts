@@ -1,5 +1,8 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { logCorrelation } from './ops/request-context';
+import { versionInfo } from './ops/version';
 
 /**
  * Query parameter names that may carry a credential: `access_token`, `bearer`, `id_token`,
@@ -34,13 +37,29 @@ function decodedName(name: string): string {
   }
 }
 
+export interface LoggerOptions {
+  /** `json` (default): one JSON object a line, for machines; `pretty`: coloured lines for people. */
+  format?: 'json' | 'pretty';
+}
+
 /** `destination` defaults to stdout; tests pass a buffer to check what reaches the log. */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, options: LoggerOptions = {}): Logger {
+  const target =
+    options.format === 'pretty'
+      ? pretty({
+          destination: destination ?? 1,
+          sync: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'service,version',
+        })
+      : destination;
   return pino(
     {
       level,
-      base: { service: 'roster' },
+      base: { service: 'roster', version: versionInfo().version },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // The request id (one field name everywhere: requestId) and the trace id, on every line.
+      mixin: logCorrelation,
       // Credentials never reach the log, whatever a caller passes in.
       redact: {
         paths: [
@@ -66,7 +85,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
       },
     },
-    destination,
+    target,
   );
 }
 

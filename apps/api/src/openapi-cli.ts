@@ -8,9 +8,12 @@ import { loadConfig } from './config';
 import { buildOpenApiDocument } from './openapi';
 import { OPENAPI_SERVER } from './openapi-constants';
 
-
 async function main(): Promise<void> {
-  const config = loadConfig({ DATABASE_URL: 'memory://', PUBLIC_URL: OPENAPI_SERVER, SCIM_ADMIN_TOKEN: 'x'.repeat(32) });
+  const config = loadConfig({
+    DATABASE_URL: 'memory://',
+    PUBLIC_URL: OPENAPI_SERVER,
+    SCIM_ADMIN_TOKEN: 'x'.repeat(32),
+  });
   const app = await createApp(config, { logger: pino({ level: 'silent' }) });
   const document = JSON.stringify(buildOpenApiDocument(app, config), null, 2) + '\n';
   await app.close();

@@ -15,5 +15,25 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     .addServer(config.publicUrl)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token, admin token or OAuth access token' })
     .build();
-  return SwaggerModule.createDocument(app, options, { deepScanRoutes: true });
+  const document = SwaggerModule.createDocument(app, options, { deepScanRoutes: true });
+  if (config.ops.metrics.enabled && config.ops.metrics.port === undefined) {
+    // Served by a Fastify route of its own (ops/observability.ts), so Nest's scanner does not see it.
+    document.paths['/metrics'] = {
+      get: {
+        tags: ['Operations'],
+        summary: 'Prometheus metrics (text exposition format); scope roster.admin unless METRICS_PUBLIC=true.',
+        operationId: 'metrics',
+        ...(config.ops.metrics.public ? {} : { security: [{ bearer: [] }] }),
+        responses: {
+          '200': {
+            description: 'The metrics.',
+            content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } },
+          },
+          '401': { description: 'No token, or not a valid one.' },
+          '403': { description: 'The token lacks roster.admin.' },
+        },
+      },
+    };
+  }
+  return document;
 }

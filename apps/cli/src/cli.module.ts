@@ -1,7 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { SchemaRegistry } from '@roster/scim';
+import { AdminTokenService } from '../../api/src/auth/admin-token.service';
 import { AuthCoreModule } from '../../api/src/auth/auth-core.module';
 import { APP_CONFIG, AppConfig } from '../../api/src/config';
 import { DatabaseModule } from '../../api/src/database.module';
+import { GroupsModule } from '../../api/src/groups/groups.module';
+import { UsersModule } from '../../api/src/users/users.module';
 
 /** The services the command line needs, over the configured database, without HTTP. */
 @Module({})
@@ -10,9 +14,13 @@ export class CliModule {
     return {
       module: CliModule,
       global: true,
-      imports: [DatabaseModule.register(), AuthCoreModule],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
-      exports: [APP_CONFIG],
+      imports: [DatabaseModule.register({ lockPurpose: 'cli' }), AuthCoreModule, UsersModule, GroupsModule],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: SchemaRegistry, useValue: new SchemaRegistry() },
+        AdminTokenService,
+      ],
+      exports: [APP_CONFIG, SchemaRegistry],
     };
   }
 }

@@ -1,224 +1,237 @@
-import { NestFactory } from '@nestjs/core';
 import { ScimError } from '@roster/scim';
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { DataDirLockedError } from '@roster/db';
+import { parseArgs, ParseArgsConfig } from 'node:util';
 import pino from 'pino';
-import { ApiTokensService } from '../../api/src/auth/api-tokens.service';
-import { OAuthClientsService } from '../../api/src/auth/clients.service';
-import { SigningKeysService } from '../../api/src/auth/signing-keys.service';
 import { ConfigError, loadConfig } from '../../api/src/config';
-import { createLogger, PinoNestLogger } from '../../api/src/logger';
-import { CliModule } from './cli.module';
-
-export const USAGE = `Usage: npm run cli -- <command> [options]   (every command prints JSON)
-
-  tokens create --name NAME --scope "scim.read scim.write" [--expires-in SECONDS] [--mcp]
-                        an API token, e.g. the secret token for Entra ID or Okta (shown once)
-  tokens list           active API tokens, with their last use
-  tokens revoke ID
-
-  clients create --name NAME [--grant-type TYPE]... [--scope SCOPES] [--auth-method METHOD]
-                 [--jwks-file FILE | --jwks JSON | --jwks-uri URL]
-                        an OAuth client; TYPE: client_credentials (default) or
-                        urn:ietf:params:oauth:grant-type:jwt-bearer; METHOD: private_key_jwt,
-                        client_secret_basic or client_secret_post (a secret is shown once)
-  clients list
-  clients revoke ID
-
-  keys rotate           a new token signing key; the old one stays published until its tokens expire
-
-It uses the database of the environment (DATABASE_URL or DATA_DIR), like the server. With the
-embedded database, stop the server first or use the /admin HTTP API instead: only one process may
-open the embedded database at a time.`;
+import { createLogger } from '../../api/src/logger';
+import { readDotEnv } from '../../api/src/ops/dotenv';
+import { EXIT } from '../../api/src/ops/exit-codes';
+import { versionInfo } from '../../api/src/ops/version';
+import { Backend, connect, ResourceKind, UnavailableError } from './backend';
+import { COMMANDS, Command, CommandContext } from './commands';
+import { renderTable } from './table';
+import { UsageError } from './usage-error';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Whether stderr is a terminal (progress bars redraw in place there). */
+  interactive?: boolean;
+  /** Working directory for relative paths and `.env`. */
+  cwd?: string;
 }
 
-/** Thrown for a command line that cannot be run; answered with the usage and exit code 2. */
-class UsageError extends Error {}
+export { UsageError };
 
 const processIo: CliIo = {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  interactive: process.stderr.isTTY,
 };
 
+export function usage(): string {
+  return [
+    'Usage: npm run cli -- <command> [options]   (`npm run cli -- <command> --help` for one command)',
+    '',
+    'Commands:',
+    ...COMMANDS.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
+    '',
+    'Options for every command:',
+    '  --format json|table   output: JSON (default, for scripts) or a table (for people)',
+    "  --help                the command's own options",
+    '  --version             the version of Roster',
+    '',
+    'With the embedded database, a running service is reached through its management API (it writes its',
+    'URL and a local credential, mode 0600, into DATA_DIR); the database is opened directly only when no',
+    'process holds it. ROSTER_URL and ROSTER_TOKEN name a service to use instead. On PostgreSQL the command',
+    'line uses the database of the environment, beside running instances.',
+    '',
+    `Exit codes: ${EXIT.ok} done, ${EXIT.refused} refused (or failed rows), ${EXIT.usage} usage, ${EXIT.unavailable} unreachable or in use, ` +
+      `${EXIT.io} file error, ${EXIT.config} configuration.`,
+  ].join('\n');
+}
+
+function commandHelp(command: Command): string {
+  return [
+    `Usage: npm run cli -- ${command.usage}`,
+    '',
+    command.summary,
+    ...(command.help ? ['', command.help] : []),
+  ].join('\n');
+}
+
+/** The command whose words start argv (`tokens create`, `import`), and the remaining arguments. */
+function findCommand(argv: string[]): { command?: Command; rest: string[] } {
+  for (const command of [...COMMANDS].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => argv[i] === w)) {
+      return { command, rest: argv.slice(words.length) };
+    }
+  }
+  return { rest: argv };
+}
+
 /**
- * Runs one command against the services the HTTP API uses, in a Nest application context on the
- * configured database. Answers the process exit code: 0 done, 1 refused, 2 usage, 78 configuration.
+ * Runs one command. Answers the process exit code (see `EXIT`): 0 done, 1 refused, 2 usage,
+ * 69 unreachable or in use, 74 file error, 78 configuration.
  */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [group, action, ...rest] = argv;
-  if (!group) {
-    io.stderr(`${USAGE}\n`);
-    return 2;
+  if (argv.length === 0) {
+    io.stderr(`${usage()}\n`);
+    return EXIT.usage;
   }
-  if (group === 'help' || group === '--help' || group === '-h') {
-    io.stdout(`${USAGE}\n`);
-    return 0;
+  if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+    io.stdout(`${versionInfo().version}\n`);
+    return EXIT.ok;
   }
-  let config;
+  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    const { command } = findCommand(argv.slice(1));
+    io.stdout(`${command ? commandHelp(command) : usage()}\n`);
+    return EXIT.ok;
+  }
+  const { command, rest } = findCommand(argv);
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+  if (!command && group.length && (argv[1] === '--help' || argv[1] === '-h' || argv[1] === undefined)) {
+    // `tokens --help`: the group's commands.
+    io[argv[1] ? 'stdout' : 'stderr'](`${group.map((c) => `  ${c.usage}\n      ${c.summary}`).join('\n')}\n`);
+    return argv[1] ? EXIT.ok : EXIT.usage;
+  }
+  if (!command) {
+    const known = group.length > 0;
+    io.stderr(
+      `Unknown command "${argv.slice(0, known ? 2 : 1).join(' ')}".${
+        known
+          ? `\n\n${COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `))
+              .map((c) => `  ${c.usage}`)
+              .join('\n')}`
+          : `\n\n${usage()}`
+      }\n`,
+    );
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${commandHelp(command)}\n`);
+    return EXIT.ok;
+  }
+
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  let format: 'json' | 'table';
   try {
-    // The CLI is quiet unless asked otherwise: its output is the JSON on stdout.
-    config = loadConfig({ LOG_LEVEL: 'warn', ...io.env });
+    const options: ParseArgsConfig['options'] = { ...command.options, format: { type: 'string' } };
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    const requested = parsed.values.format ?? 'json';
+    if (requested !== 'json' && requested !== 'table') {
+      throw new UsageError('--format takes json or table.');
+    }
+    format = requested;
+    command.validate?.(parsed.values, parsed.positionals);
+  } catch (error) {
+    // Node's own errors come from another realm under jest: test the code, not the class.
+    if (error instanceof UsageError || `${(error as { code?: string })?.code}`.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`${(error as Error).message}\n\n${commandHelp(command)}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+
+  let config;
+  let env: Record<string, string | undefined>;
+  try {
+    env = readDotEnv(io.env, io.cwd).env;
+    // The command line is quiet unless asked otherwise: its output is on stdout.
+    config = loadConfig({ LOG_LEVEL: 'warn', ...env });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr(`${error.message}\n`);
-      return 78;
+      return EXIT.config;
     }
-    throw error;
-  }
-  let command: (context: Services) => Promise<unknown>;
-  try {
-    command = parseCommand(group, action, rest);
-  } catch (error) {
-    if (
-      error instanceof UsageError ||
-      (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
-    ) {
-      io.stderr(`${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    throw error;
+    io.stderr(`${(error as Error).message}\n`);
+    return EXIT.config;
   }
   const logger = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-  const app = await NestFactory.createApplicationContext(CliModule.register(config), {
-    logger: new PinoNestLogger(logger),
-    abortOnError: false,
-  });
+
+  const context: CommandContext = {
+    values: parsed.values,
+    positionals: parsed.positionals,
+    io,
+    config,
+    cwd: io.cwd ?? process.cwd(),
+    backend: undefined as unknown as Backend,
+  };
+  let backend: Backend | undefined;
   try {
-    const result = await command({
-      tokens: app.get(ApiTokensService),
-      clients: app.get(OAuthClientsService),
-      keys: app.get(SigningKeysService),
+    if (command.offline?.(parsed.values)) {
+      const result = await command.run(context);
+      return emit(io, format, command, result);
+    }
+    backend = await connect({
+      config,
+      env,
+      logger,
+      openLocal: async () => {
+        // Loaded only here: a command sent to a running service needs no Nest, Prisma or PGlite.
+        const { openLocalContext } = await import('./local-context');
+        return openLocalContext(config, logger);
+      },
     });
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
+    context.backend = backend;
+    const result = await command.run(context);
+    return emit(io, format, command, result);
   } catch (error) {
-    if (error instanceof ScimError) {
-      io.stderr(`${JSON.stringify({ error: error.detail, status: error.status }, null, 2)}\n`);
-      return 1;
-    }
-    throw error;
+    return failure(io, error);
   } finally {
-    await app.close();
+    await backend?.close();
   }
 }
 
-interface Services {
-  tokens: ApiTokensService;
-  clients: OAuthClientsService;
-  keys: SigningKeysService;
+function emit(io: CliIo, format: 'json' | 'table', command: Command, result: unknown): number {
+  if (result && typeof result === 'object' && 'exitCode' in result && 'output' in result) {
+    const { output, exitCode } = result as { output: unknown; exitCode: number };
+    print(io, format, command, output);
+    return exitCode;
+  }
+  print(io, format, command, result);
+  return EXIT.ok;
 }
 
-function parseCommand(
-  group: string,
-  action: string | undefined,
-  args: string[],
-): (services: Services) => Promise<unknown> {
-  const key = `${group} ${action ?? ''}`.trim();
-  switch (key) {
-    case 'tokens create': {
-      const { values } = parseArgs({
-        args,
-        options: {
-          name: { type: 'string' },
-          scope: { type: 'string' },
-          'expires-in': { type: 'string' },
-          mcp: { type: 'boolean' },
-        },
-      });
-      const name = required(values.name, '--name');
-      const scope = required(values.scope, '--scope');
-      const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
-      if (expiresIn !== undefined && !Number.isInteger(expiresIn)) {
-        throw new UsageError('--expires-in takes a whole number of seconds.');
-      }
-      return ({ tokens }) => tokens.create({ name, scope, expiresIn, mcp: values.mcp ?? false });
-    }
-    case 'tokens list':
-      noArguments(args);
-      return async ({ tokens }) => ({ tokens: await tokens.list() });
-    case 'tokens revoke': {
-      const id = single(args, 'ID');
-      return async ({ tokens }) => {
-        await tokens.revoke(id);
-        return { id, revoked: true };
-      };
-    }
-    case 'clients create': {
-      const { values } = parseArgs({
-        args,
-        options: {
-          name: { type: 'string' },
-          'grant-type': { type: 'string', multiple: true },
-          scope: { type: 'string' },
-          'auth-method': { type: 'string' },
-          jwks: { type: 'string' },
-          'jwks-file': { type: 'string' },
-          'jwks-uri': { type: 'string' },
-        },
-      });
-      const name = required(values.name, '--name');
-      if (values.jwks !== undefined && values['jwks-file'] !== undefined) {
-        throw new UsageError('Give --jwks or --jwks-file, not both.');
-      }
-      const jwksText = values['jwks-file'] === undefined ? values.jwks : readFileSync(values['jwks-file'], 'utf8');
-      let jwks: unknown;
-      if (jwksText !== undefined) {
-        try {
-          jwks = JSON.parse(jwksText);
-        } catch {
-          throw new UsageError('The JWKS is not valid JSON.');
-        }
-      }
-      return ({ clients }) =>
-        clients.register({
-          client_name: name,
-          grant_types: values['grant-type'],
-          scope: values.scope,
-          token_endpoint_auth_method: values['auth-method'],
-          jwks,
-          jwks_uri: values['jwks-uri'],
-        });
-    }
-    case 'clients list':
-      noArguments(args);
-      return async ({ clients }) => ({ clients: await clients.list() });
-    case 'clients revoke': {
-      const id = single(args, 'ID');
-      return async ({ clients }) => {
-        await clients.revoke(id);
-        return { client_id: id, revoked: true };
-      };
-    }
-    case 'keys rotate':
-      noArguments(args);
-      return ({ keys }) => keys.rotate();
-    default:
-      throw new UsageError(`Unknown command "${key}".`);
+function print(io: CliIo, format: 'json' | 'table', command: Command, output: unknown): void {
+  if (output === undefined) {
+    return;
   }
+  if (format === 'table') {
+    io.stdout(`${renderTable(command.table?.(output) ?? output)}\n`);
+    return;
+  }
+  io.stdout(`${JSON.stringify(output, null, 2)}\n`);
 }
 
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value.trim() === '') {
-    throw new UsageError(`${flag} is required.`);
+function failure(io: CliIo, error: unknown): number {
+  if (error instanceof ScimError) {
+    io.stderr(
+      `${JSON.stringify({ error: error.detail, status: error.status, ...(error.scimType ? { scimType: error.scimType } : {}) }, null, 2)}\n`,
+    );
+    return error.status === 503 ? EXIT.unavailable : EXIT.refused;
   }
-  return value;
+  if (error instanceof UsageError) {
+    io.stderr(`${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (
+    error instanceof UnavailableError ||
+    error instanceof DataDirLockedError ||
+    (error as Error)?.name === 'DataDirLockedError'
+  ) {
+    io.stderr(`${(error as Error).message}\n`);
+    return EXIT.unavailable;
+  }
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST'].includes(code)) {
+    io.stderr(`${(error as Error).message}\n`);
+    return EXIT.io;
+  }
+  throw error;
 }
 
-function single(args: string[], name: string): string {
-  if (args.length !== 1 || args[0].startsWith('-')) {
-    throw new UsageError(`Expected exactly one ${name}.`);
-  }
-  return args[0];
-}
-
-function noArguments(args: string[]): void {
-  if (args.length) {
-    throw new UsageError(`Unexpected arguments: ${args.join(' ')}`);
-  }
-}
+export type { ResourceKind };

@@ -4,8 +4,10 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { acquireDataDirLock } from './data-dir-lock';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate, MigrationResult } from './migrator';
+import { observeAdapter, QueryObserver } from './query-observer';
 import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
 
 export interface DatabaseOptions {
@@ -13,6 +15,12 @@ export interface DatabaseOptions {
   url?: string;
   dataDir: string;
   poolSize: number;
+  /** Who takes the embedded directory's lock (named in the refusal others get): `service` or `cli`. */
+  lockPurpose?: string;
+  /** In-memory PGlite only: start from this dump (`dumpDataDir()`) of an already migrated database (tests). */
+  loadDataDir?: Blob;
+  /** Told about every statement (metrics, tracing). */
+  observer?: QueryObserver;
 }
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -24,6 +32,8 @@ export interface DatabaseHandle {
   description: string;
   prisma: PrismaClient;
   migrate(): Promise<MigrationResult>;
+  /** Embedded database only: a consistent gzip'd tar of its data directory, taken between queries. */
+  dump?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -40,7 +50,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const url = options.url?.trim();
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
     const adapter = new PrismaPg({ connectionString: url, max: options.poolSize });
-    const prisma = new PrismaClient({ adapter });
+    const prisma = new PrismaClient({ adapter: observeAdapter(adapter, options.observer) });
     return {
       kind: 'postgres',
       description: `PostgreSQL at ${describeUrl(url)}`,
@@ -61,18 +71,31 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (!inMemory) {
     mkdirSync(dir, { recursive: true });
   }
-  const pglite = await PGlite.create(dir, { extensions: { citext } });
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // One process per directory (data-dir-lock.ts): taken before PGlite reads a byte of it.
+  const lock = inMemory ? undefined : acquireDataDirLock(dir, { purpose: options.lockPurpose ?? 'service' });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dir, {
+      extensions: { citext },
+      ...(inMemory && options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const prisma = new PrismaClient({ adapter: observeAdapter(new PrismaPGlite(pglite), options.observer) });
   return {
     kind: 'pglite',
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dir}`,
     prisma,
     migrate: () => migrate(pgliteRunner(pglite)),
+    dump: () => pglite.dumpDataDir('gzip'),
     close: async () => {
       await prisma.$disconnect();
       if (!pglite.closed) {
         await pglite.close();
       }
+      lock?.release();
     },
   };
 }

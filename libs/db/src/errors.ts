@@ -4,7 +4,11 @@ export function isUniqueViolation(error: unknown): boolean {
   let current: unknown = error;
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
-    const e = current as { code?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } }; cause?: unknown };
+    const e = current as {
+      code?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string } } };
+      cause?: unknown;
+    };
     if (e.code === 'P2002' || e.code === '23505') {
       return true;
     }

@@ -65,8 +65,7 @@ interface ElementSource {
 }
 
 type Scope =
-  | { kind: 'resource' }
-  | { kind: 'element'; attribute: AttributeDefinition; source: ElementSource; path: string };
+  { kind: 'resource' } | { kind: 'element'; attribute: AttributeDefinition; source: ElementSource; path: string };
 
 export function compileFilter(filter: Filter, context: SqlCompileContext): string {
   return new FilterCompiler(context).compile(filter, { kind: 'resource' }, 0);
@@ -95,7 +94,12 @@ export function compileSortKey(sortBy: string, context: SqlCompileContext): { sq
   if (target.type === 'complex') {
     throw ScimError.badRequest('invalidValue', `sortBy needs a simple attribute, not "${resolved.canonicalPath}".`);
   }
-  const operand = compiler.singularOperand(resolved.canonicalPath, attribute, subAttribute, resolved.extension ? resolved.schemaId : undefined);
+  const operand = compiler.singularOperand(
+    resolved.canonicalPath,
+    attribute,
+    subAttribute,
+    resolved.extension ? resolved.schemaId : undefined,
+  );
   const sql = operand.type === 'string' || operand.type === 'reference' ? caseFold(operand) : operand.sql;
   return { sql: castFor(operand, sql), type: operand.type };
 }
@@ -148,7 +152,10 @@ class FilterCompiler {
         return this.complexPresence(filter.path, scope) ?? this.term(filter.path, scope, (operand) => present(operand));
       case 'compare': {
         // `name eq null` asks whether the complex attribute is there at all, like `not (name pr)`.
-        const presence = filter.value === null && (filter.op === 'eq' || filter.op === 'ne') ? this.complexPresence(filter.path, scope) : undefined;
+        const presence =
+          filter.value === null && (filter.op === 'eq' || filter.op === 'ne')
+            ? this.complexPresence(filter.path, scope)
+            : undefined;
         if (presence) {
           return filter.op === 'eq' ? `(NOT ${presence})` : presence;
         }
@@ -192,7 +199,12 @@ class FilterCompiler {
       return 'true';
     }
     const doc = extension ? `${this.alias}.doc->${jsonKey(extension)}` : `${this.alias}.doc`;
-    return present({ sql: '', json: `(${doc}->${jsonKey(resolved.attribute.name)})`, type: 'complex', caseExact: false });
+    return present({
+      sql: '',
+      json: `(${doc}->${jsonKey(resolved.attribute.name)})`,
+      type: 'complex',
+      caseExact: false,
+    });
   }
 
   /** `schemas`: the core schema, plus each extension the resource holds data for. */
@@ -202,7 +214,10 @@ class FilterCompiler {
       `ARRAY[${this.context.params.add(core)}::text]`,
       ...this.context.registry
         .extensionSchemas(this.context.resourceType)
-        .map((e) => `(CASE WHEN ${this.alias}.doc ? ${jsonKey(e.id)} THEN ARRAY[${jsonKey(e.id)}::text] ELSE ARRAY[]::text[] END)`),
+        .map(
+          (e) =>
+            `(CASE WHEN ${this.alias}.doc ? ${jsonKey(e.id)} THEN ARRAY[${jsonKey(e.id)}::text] ELSE ARRAY[]::text[] END)`,
+        ),
     ];
     const e = `e${++this.elementCounter}`;
     return {
@@ -218,7 +233,10 @@ class FilterCompiler {
   private term(path: AttrPath, scope: Scope, build: (operand: Operand, label: string) => string): string {
     if (scope.kind === 'element') {
       if (path.uri || path.sub) {
-        throw ScimError.badRequest('invalidFilter', `Inside ${scope.path}[...], name sub-attributes only: "${path.attr}".`);
+        throw ScimError.badRequest(
+          'invalidFilter',
+          `Inside ${scope.path}[...], name sub-attributes only: "${path.attr}".`,
+        );
       }
       const sub = this.context.registry.subAttribute(scope.attribute, path.attr);
       if (!sub) {
@@ -256,7 +274,12 @@ class FilterCompiler {
       if (!value) {
         throw ScimError.badRequest('invalidFilter', `"${canonicalPath}" is complex; name one of its sub-attributes.`);
       }
-      const operand = this.singularOperand(`${canonicalPath}.value`, attribute, value, resolved.extension ? resolved.schemaId : undefined);
+      const operand = this.singularOperand(
+        `${canonicalPath}.value`,
+        attribute,
+        value,
+        resolved.extension ? resolved.schemaId : undefined,
+      );
       return build(operand, `${canonicalPath}.value`);
     }
     return build(
@@ -287,7 +310,11 @@ class FilterCompiler {
       return this.compile(inner, { kind: 'element', attribute, source, path: resolved.canonicalPath }, depth + 1);
     }
     const source = this.elementSource(attribute, resolved.attributePath, extension, collectNames(inner));
-    const condition = this.compile(inner, { kind: 'element', attribute, source, path: resolved.attributePath }, depth + 1);
+    const condition = this.compile(
+      inner,
+      { kind: 'element', attribute, source, path: resolved.attributePath },
+      depth + 1,
+    );
     return `EXISTS (SELECT 1 ${source.from} AND ${condition})`;
   }
 
@@ -315,7 +342,9 @@ class FilterCompiler {
       case 'userName':
         return column(`${r}.user_name::text`, { text: true });
       case 'displayName':
-        return isGroup ? column(`${r}.display_name::text`, { text: true }) : column(`${r}.display_name`, { text: true });
+        return isGroup
+          ? column(`${r}.display_name::text`, { text: true })
+          : column(`${r}.display_name`, { text: true });
       case 'active':
         return column(`${r}.active`);
       case 'meta.created':
@@ -340,7 +369,11 @@ class FilterCompiler {
       );
     }
     const base = extension ? `${r}.doc->${jsonKey(extension)}` : `${r}.doc`;
-    if (extension && attribute.name === 'manager' && (subAttribute?.name === '$ref' || subAttribute?.name === 'displayName')) {
+    if (
+      extension &&
+      attribute.name === 'manager' &&
+      (subAttribute?.name === '$ref' || subAttribute?.name === 'displayName')
+    ) {
       // Stored as {value} only; $ref and displayName are derived on read, so derive them here too.
       const managerId = `(${base}->'manager'->>'value')`;
       if (subAttribute.name === '$ref') {
@@ -371,7 +404,11 @@ class FilterCompiler {
     const r = this.alias;
     const e = `e${++this.elementCounter}`;
     const base = this.context.baseUrl;
-    if (this.context.resourceType === 'User' && attributePath === 'emails' && (!names || isSubset(names, EMAIL_COLUMNS))) {
+    if (
+      this.context.resourceType === 'User' &&
+      attributePath === 'emails' &&
+      (!names || isSubset(names, EMAIL_COLUMNS))
+    ) {
       return {
         from: `FROM user_emails ${e} WHERE ${e}.user_id = ${r}.id`,
         operand: (sub) => {
@@ -412,7 +449,11 @@ class FilterCompiler {
             case 'display':
               return { sql: `${g}.display_name::text`, type: 'string', caseExact: false, text: true };
             case 'type':
-              return { sql: `(CASE WHEN ${e}.direct THEN 'direct' ELSE 'indirect' END)`, type: 'string', caseExact: false };
+              return {
+                sql: `(CASE WHEN ${e}.direct THEN 'direct' ELSE 'indirect' END)`,
+                type: 'string',
+                caseExact: false,
+              };
             default:
               return {
                 sql: `(${this.context.params.add(base)} || '/Groups/' || ${e}.group_id::text)`,
@@ -468,9 +509,17 @@ class FilterCompiler {
     }
   }
 
-  multiValuedSortKey(attribute: AttributeDefinition, sub: AttributeDefinition, path: string): { sql: string; type: AttributeType } {
+  multiValuedSortKey(
+    attribute: AttributeDefinition,
+    sub: AttributeDefinition,
+    path: string,
+  ): { sql: string; type: AttributeType } {
     const r = this.alias;
-    if (this.context.resourceType === 'User' && attribute.name === 'emails' && EMAIL_COLUMNS.has(sub.name.toLowerCase())) {
+    if (
+      this.context.resourceType === 'User' &&
+      attribute.name === 'emails' &&
+      EMAIL_COLUMNS.has(sub.name.toLowerCase())
+    ) {
       const column = `se."${sub.name.toLowerCase()}"`;
       const key = sub.type === 'string' && !sub.caseExact ? `lower(${column})` : column;
       return {
@@ -592,8 +641,19 @@ function comparison(operand: Operand, op: CompareOp, value: FilterValue, label: 
   }
 }
 
-function booleanComparison(operand: Operand, op: CompareOp, value: FilterValue, label: string, params: SqlParams): string {
-  const bool = typeof value === 'boolean' ? value : /^(true|false)$/i.test(String(value)) ? /^true$/i.test(String(value)) : undefined;
+function booleanComparison(
+  operand: Operand,
+  op: CompareOp,
+  value: FilterValue,
+  label: string,
+  params: SqlParams,
+): string {
+  const bool =
+    typeof value === 'boolean'
+      ? value
+      : /^(true|false)$/i.test(String(value))
+        ? /^true$/i.test(String(value))
+        : undefined;
   if (bool === undefined) {
     throw ScimError.badRequest('invalidFilter', `${label} is a boolean; compare it with true or false.`);
   }
@@ -601,13 +661,21 @@ function booleanComparison(operand: Operand, op: CompareOp, value: FilterValue, 
     throw ScimError.badRequest('invalidFilter', `${label} is a boolean; only eq and ne apply.`);
   }
   const test = definite(
-    operand.json !== undefined ? `${operand.sql} = ${params.add(String(bool))}` : `${operand.sql} = ${params.add(bool)}`,
+    operand.json !== undefined
+      ? `${operand.sql} = ${params.add(String(bool))}`
+      : `${operand.sql} = ${params.add(bool)}`,
     operand.sql,
   );
   return op === 'eq' ? test : `(NOT ${test})`;
 }
 
-function numberComparison(operand: Operand, op: CompareOp, value: FilterValue, label: string, params: SqlParams): string {
+function numberComparison(
+  operand: Operand,
+  op: CompareOp,
+  value: FilterValue,
+  label: string,
+  params: SqlParams,
+): string {
   const number = typeof value === 'number' ? value : Number(value);
   if (typeof value === 'boolean' || !Number.isFinite(number) || String(value).trim() === '') {
     throw ScimError.badRequest('invalidFilter', `${label} is a number; "${String(value)}" is not.`);
@@ -668,10 +736,17 @@ function stringComparison(operand: Operand, op: CompareOp, value: string, params
 function uuidComparison(operand: Operand, op: CompareOp, value: string, params: SqlParams): string {
   if (op === 'eq' || op === 'ne') {
     // A value that is not a UUID names no resource; it must not reach a ::uuid cast either.
-    const test = UUID.test(value) ? definite(`${operand.sql} = ${params.add(value.toLowerCase())}::uuid`, operand.sql) : 'false';
+    const test = UUID.test(value)
+      ? definite(`${operand.sql} = ${params.add(value.toLowerCase())}::uuid`, operand.sql)
+      : 'false';
     return op === 'eq' ? test : `(NOT ${test})`;
   }
-  return stringComparison({ ...operand, sql: `${operand.sql}::text`, uuid: false, caseExact: false }, op, value, params);
+  return stringComparison(
+    { ...operand, sql: `${operand.sql}::text`, uuid: false, caseExact: false },
+    op,
+    value,
+    params,
+  );
 }
 
 /**

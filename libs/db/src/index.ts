@@ -1,8 +1,11 @@
+export * from './data-dir-lock';
+export * from './connect-probe';
 export * from './database';
 export * from './errors';
 export * from './filter-sql';
 export * from './migrator';
 export * from './prisma.service';
+export * from './query-observer';
 export * from './repositories/api-tokens.repository';
 export * from './repositories/groups.repository';
 export * from './repositories/oauth-clients.repository';
@@ -12,3 +15,4 @@ export * from './repositories/used-assertions.repository';
 export * from './repositories/users.repository';
 export * from './sql-runner';
 export { Prisma, PrismaClient } from './generated/prisma/client';
+export * from './restore';

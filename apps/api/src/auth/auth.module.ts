@@ -19,6 +19,7 @@ import { TokenRateLimiter } from './oauth/rate-limiter.service';
 import { TokenController } from './oauth/token.controller';
 import { TokenService } from './oauth/token.service';
 import { BEARER_STRATEGIES, BearerStrategy } from './principal';
+import { LocalCredentialService } from '../ops/local-credential.service';
 
 /**
  * Authentication for the HTTP API: the global guard and its bearer strategies, the token
@@ -35,6 +36,7 @@ import { BEARER_STRATEGIES, BearerStrategy } from './principal';
   ],
   providers: [
     AdminTokenService,
+    LocalCredentialService,
     AccessTokenJwtStrategy,
     AccessTokenBearerStrategy,
     ExternalJwtStrategy,
@@ -51,13 +53,20 @@ import { BEARER_STRATEGIES, BearerStrategy } from './principal';
         apiTokens: ApiTokensService,
         accessTokens: AccessTokenBearerStrategy,
         external: ExternalJwtStrategy,
-      ): BearerStrategy[] => [admin, apiTokens, accessTokens, external],
-      inject: [AdminTokenService, ApiTokensService, AccessTokenBearerStrategy, ExternalJwtStrategy],
+        local: LocalCredentialService,
+      ): BearerStrategy[] => [admin, local, apiTokens, accessTokens, external],
+      inject: [
+        AdminTokenService,
+        ApiTokensService,
+        AccessTokenBearerStrategy,
+        ExternalJwtStrategy,
+        LocalCredentialService,
+      ],
     },
     // One instance, also reachable by its class: the early-authentication hook (common/early-auth.ts) uses it.
     AuthGuard,
     { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [AdminTokenService, AuthCoreModule],
+  exports: [AdminTokenService, LocalCredentialService, AuthCoreModule],
 })
 export class AuthModule {}

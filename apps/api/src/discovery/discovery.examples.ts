@@ -20,5 +20,8 @@ export const SCHEMAS_EXAMPLE = {
   totalResults: registry.schemas().length,
   itemsPerPage: registry.schemas().length,
   startIndex: 1,
-  Resources: registry.schemas().slice(0, 1).map((schema) => registry.schemaResource(schema.id, base)),
+  Resources: registry
+    .schemas()
+    .slice(0, 1)
+    .map((schema) => registry.schemaResource(schema.id, base)),
 };

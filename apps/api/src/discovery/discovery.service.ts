@@ -11,7 +11,6 @@ import { LIST_RESPONSE_SCHEMA } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
 import { serviceFeatures } from '../features';
 
-
 export interface ListResponse {
   schemas: string[];
   totalResults: number;

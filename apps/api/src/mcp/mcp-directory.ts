@@ -338,8 +338,11 @@ export class McpDirectory {
   private async userId(input: { id?: string; userName?: string }): Promise<string> {
     return (
       input.id ??
-      this.idByName(this.users, 'userName', input.userName ?? '', (name) =>
-        `No user has userName "${name}"; search_users finds users by part of a name.`,
+      this.idByName(
+        this.users,
+        'userName',
+        input.userName ?? '',
+        (name) => `No user has userName "${name}"; search_users finds users by part of a name.`,
       )
     );
   }
@@ -347,8 +350,11 @@ export class McpDirectory {
   private async groupId(input: { id?: string; displayName?: string }): Promise<string> {
     return (
       input.id ??
-      this.idByName(this.groups, 'displayName', input.displayName ?? '', (name) =>
-        `No group is named "${name}"; search_groups finds groups by part of a name.`,
+      this.idByName(
+        this.groups,
+        'displayName',
+        input.displayName ?? '',
+        (name) => `No group is named "${name}"; search_groups finds groups by part of a name.`,
       )
     );
   }

@@ -5,6 +5,7 @@ import { DiscoveryService } from '../discovery/discovery.service';
 import { callerOf } from './mcp-caller';
 import { McpDirectory } from './mcp-directory';
 import { McpRateLimiter } from './mcp-rate-limiter';
+import { Metrics } from '../ops/metrics';
 import { registerDirectoryTemplates, registerDiscoveryResources, registerPrompts } from './resources';
 import { registerReadTools, registerWriteTools, ToolContext } from './tools';
 
@@ -32,6 +33,7 @@ export class McpServerFactory {
     private readonly limiter: McpRateLimiter,
     private readonly discovery: DiscoveryService,
     private readonly registry: SchemaRegistry,
+    private readonly metrics: Metrics,
   ) {}
 
   build(request: McpRequestContext): McpServer {
@@ -47,7 +49,7 @@ export class McpServerFactory {
       // Arguments are bounded by their schemas too; this stops a huge payload before validation walks it.
       maxToolInputElements: MAX_INPUT_ELEMENTS,
     });
-    const context: ToolContext = { caller, directory: this.directory, limiter: this.limiter };
+    const context: ToolContext = { caller, directory: this.directory, limiter: this.limiter, metrics: this.metrics };
     const canRead = caller.has('scim.read');
     const canWrite = caller.has('scim.write');
     if (canRead) {

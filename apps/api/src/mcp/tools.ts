@@ -5,12 +5,15 @@ import { McpCaller } from './mcp-caller';
 import { McpDirectory } from './mcp-directory';
 import { McpRateLimiter } from './mcp-rate-limiter';
 import { toolError, toolResult } from './tool-results';
+import { Metrics } from '../ops/metrics';
 
 /** What tools need besides their arguments; built per request. */
 export interface ToolContext {
   caller: McpCaller;
   directory: McpDirectory;
   limiter: McpRateLimiter;
+  /** Tool calls by tool and outcome (roster_mcp_tool_calls_total). */
+  metrics?: Metrics;
 }
 
 type Doc = Record<string, unknown>;
@@ -93,8 +96,11 @@ const groupResult = z.object({ group: groupSummary, etag, memberCount: z.number(
 async function call(context: ToolContext, tool: string, run: () => Promise<Doc>): Promise<CallToolResult> {
   try {
     await context.limiter.hit(context.caller.key);
-    return toolResult(await run());
+    const result = toolResult(await run());
+    context.metrics?.mcpToolCalls.inc({ tool, outcome: 'ok' });
+    return result;
   } catch (error) {
+    context.metrics?.mcpToolCalls.inc({ tool, outcome: 'tool_error' });
     return toolError(error, tool);
   }
 }

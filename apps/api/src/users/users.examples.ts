@@ -9,7 +9,10 @@ export const USER_CREATE_EXAMPLE = {
   displayName: 'Babs Jensen',
   emails: [{ value: 'bjensen@example.com', type: 'work', primary: true }],
   active: true,
-  'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { employeeNumber: '701984', department: 'Tour Operations' },
+  'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': {
+    employeeNumber: '701984',
+    department: 'Tour Operations',
+  },
 };
 
 export const USER_EXAMPLE = {
@@ -21,7 +24,8 @@ export const USER_EXAMPLE = {
   displayName: 'Babs Jensen',
   emails: USER_CREATE_EXAMPLE.emails,
   active: true,
-  'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': USER_CREATE_EXAMPLE['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+  'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User':
+    USER_CREATE_EXAMPLE['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
   meta: {
     resourceType: 'User',
     created: '2026-11-28T08:00:00.000Z',

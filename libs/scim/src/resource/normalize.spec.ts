@@ -834,7 +834,9 @@ describe('normalizeAttributeValue (for the PATCH engine)', () => {
       { value: 'a@b', display: 'A' },
     ]);
     const manager = registry.resolveName('User', `${ENT}:manager`);
-    expect(manager && normalizeAttributeValue(registry, manager, { value: 'm', displayName: 'Boss' })).toEqual({ value: 'm' });
+    expect(manager && normalizeAttributeValue(registry, manager, { value: 'm', displayName: 'Boss' })).toEqual({
+      value: 'm',
+    });
   });
 
   it('rejects a wrong type with the path in the detail', () => {
@@ -1158,8 +1160,8 @@ describe('strings PostgreSQL cannot store', () => {
   });
 
   it('accepts a proper surrogate pair', () => {
-    expect(normalizeInput(registry, 'User', { userName: 'u', nickName: 'emoji \ud83d\ude00' }, 'create').doc.nickName).toBe(
-      'emoji \ud83d\ude00',
-    );
+    expect(
+      normalizeInput(registry, 'User', { userName: 'u', nickName: 'emoji \ud83d\ude00' }, 'create').doc.nickName,
+    ).toBe('emoji \ud83d\ude00');
   });
 });

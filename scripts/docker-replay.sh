@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Replays the Dockerfile's stages on a machine without a container builder (Roster's CI machine
+# has none): the build context (tracked files), `npm ci`, the build and the prune of stage 2, the
+# runtime layout of stage 3 (files owned by root, a fresh /data owned by the service user), then
+# starts the service as a non-root user, runs the image's HEALTHCHECK command until it passes,
+# creates a user with the generated admin token, and stops it with SIGTERM. It fails when the
+# Dockerfile no longer says what is replayed here, so the two cannot drift apart silently.
+# Prints the size of the runtime tree (what stage 3 copies on top of the Node.js base image).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dockerfile="$root/Dockerfile"
+work=$(mktemp -d /tmp/roster-image.XXXXXX)
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { echo "--- $*"; }
+fail() { echo "docker-replay: $*" >&2; exit 1; }
+
+for line in \
+  'COPY package.json package-lock.json prisma.config.ts ./' \
+  'RUN npm ci --no-audit --no-fund' \
+  'RUN npm run build && npm prune --omit=dev && node scripts/prune-runtime.mjs' \
+  'COPY --from=build /app/node_modules ./node_modules' \
+  'COPY --from=build /app/dist ./dist' \
+  'COPY --from=build /app/prisma ./prisma' \
+  'COPY --from=build /app/package.json ./' \
+  'RUN mkdir -p /data && chown node:node /data && chmod 0700 /data' \
+  'USER node' \
+  'CMD ["node", "dist/api/apps/api/src/main.js"]'; do
+  grep -qxF "$line" "$dockerfile" || fail "the Dockerfile no longer contains: $line"
+done
+env_line=$(grep -E '^ENV ' "$dockerfile" | sed 's/^ENV //')
+healthcheck=$(grep -E '^HEALTHCHECK ' "$dockerfile" | sed -E 's/.*CMD \["node", "-e", "(.*)"\]$/\1/' | sed 's/\\"/"/g')
+[ -n "$healthcheck" ] || fail "no HEALTHCHECK found"
+
+step "stages 1 and 2: the build context, npm ci, build, prune (in $work/build)"
+mkdir -p "$work/build"
+# The build context: tracked files (what .dockerignore leaves of a checkout).
+git -C "$root" ls-files -z | (cd "$root" && xargs -0 tar -cf -) | tar -xf - -C "$work/build"
+(
+  cd "$work/build"
+  npm ci --no-audit --no-fund --loglevel=error
+  npm run --silent build
+  npm prune --omit=dev --no-audit --no-fund --loglevel=error
+  node scripts/prune-runtime.mjs
+)
+
+step "stage 3: the runtime tree, owned by root; /data owned by the service user"
+app="$work/app"
+mkdir -p "$app"
+cp -a "$work/build/node_modules" "$work/build/dist" "$work/build/prisma" "$work/build/package.json" "$app/"
+chown -R root:root "$app"
+chmod -R go-w "$app"
+chmod 0755 "$work"
+user=nobody
+data="$work/data"
+mkdir -p "$data" && chown "$user" "$data" && chmod 0700 "$data"
+echo "runtime tree: $(du -sm --apparent-size "$app" | cut -f1) MB (node_modules $(du -sm --apparent-size "$app/node_modules" | cut -f1) MB, dist $(du -sm --apparent-size "$app/dist" | cut -f1) MB), on top of the node base image"
+
+step "start as $user with a fresh /data, on a free loopback port"
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+# The image's ENV, with the loopback instead of 0.0.0.0 (nothing here may listen beyond it) and our port and /data.
+declare -a run_env=()
+for assignment in $env_line; do run_env+=("$assignment"); done
+run_env+=("HOST=127.0.0.1" "PORT=$port" "DATA_DIR=$data" "PATH=$PATH")
+(cd "$app" && exec env -i "${run_env[@]}" setpriv --reuid="$user" --regid=nogroup --clear-groups node dist/api/apps/api/src/main.js) \
+  >"$work/stdout.log" 2>"$work/stderr.log" &
+pid=$!
+
+step "HEALTHCHECK: $healthcheck"
+healthy=""
+for _ in $(seq 1 180); do
+  if env -i "PORT=$port" "PATH=$PATH" setpriv --reuid="$user" --regid=nogroup --clear-groups node -e "$healthcheck"; then
+    healthy=yes
+    break
+  fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 1
+done
+if [ -z "$healthy" ]; then
+  cat "$work/stderr.log" "$work/stdout.log" >&2
+  fail "the service never became healthy"
+fi
+
+step "the generated admin token works; the service wrote only into /data"
+token=$(grep -oE 'roster_admin_[A-Za-z0-9_-]{43}' "$work/stderr.log" | head -n 1)
+[ -n "$token" ] || fail "no admin token in the banner"
+status=$(node -e "
+fetch('http://127.0.0.1:$port/v2/Users', { method: 'POST',
+  headers: { authorization: 'Bearer $token', 'content-type': 'application/scim+json' },
+  body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'image@example.com' }) })
+  .then((r) => console.log(r.status), () => console.log('unreachable'))")
+[ "$status" = "201" ] || fail "creating a user answered $status"
+[ -f "$data/PG_VERSION" ] || fail "the embedded database is not in /data"
+[ -z "$(find "$app" -newer "$work/build/package.json" -user "$user" -print -quit)" ] || fail "the service wrote into /app"
+
+step "SIGTERM: graceful stop"
+kill -TERM "$pid"
+code=0
+wait "$pid" || code=$?
+pid=""
+[ "$code" = "0" ] || { cat "$work/stdout.log" | tail -n 5 >&2; fail "the service exited with $code"; }
+grep -q '"msg":"Roster stopped."' "$work/stdout.log" || fail "no shutdown line"
+echo "docker-replay: ok (image stages replayed; service ran as $user with a fresh /data)"
