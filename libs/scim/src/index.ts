@@ -9,3 +9,4 @@ export * from './schema/definitions';
 export * from './schema/registry';
 export * from './schema/service-provider-config';
 export * from './schema/types';
+export * from './filter/date-time';
