@@ -1,6 +1,7 @@
 import { compileFilter, GroupsRepository, MemberKey, PrismaService, SqlParams, UsersRepository } from '@roster/db';
 import { parseFilter, ResourceTypeName, SchemaRegistry } from '@roster/scim';
 import { Client } from 'pg';
+import { CursorCodec } from '../../apps/api/src/common/cursors';
 import { parseListQuery } from '../../apps/api/src/common/list-query';
 import { fetchPage } from '../../apps/api/src/common/paging';
 import { startServer, TestServer } from '../support/app';
@@ -24,6 +25,7 @@ const GROUPS = 2_000;
 /** One group large enough that reading all of its member rows would show in a plan's cost. */
 const BIG_GROUP_MEMBERS = 10_000;
 const BASE_URL = 'http://127.0.0.1/v2';
+const cursors = new CursorCodec(Buffer.alloc(32, 7));
 
 interface PlanNode {
   'Node Type': string;
@@ -236,6 +238,7 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
         resourceType: 'User',
         baseUrl: BASE_URL,
         cursorTimeoutSeconds: 3600,
+        cursors,
       });
       expect(page.totalResults).toBe(1);
       expect(page.rows).toHaveLength(1);
@@ -248,7 +251,13 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
     it('a cursor page starts at its key in users_created_idx instead of reading the index from the start', async () => {
       const users = new UsersRepository(prisma);
       const limits = { maxResults: 1000, defaultPageSize: 100 };
-      const options = { registry, resourceType: 'User' as const, baseUrl: BASE_URL, cursorTimeoutSeconds: 3600 };
+      const options = {
+        registry,
+        resourceType: 'User' as const,
+        baseUrl: BASE_URL,
+        cursorTimeoutSeconds: 3600,
+        cursors,
+      };
       const first = await fetchPage(parseListQuery({ cursor: '', count: '100' }, limits), users, options);
       expect(first.nextCursor).toBeDefined();
       captured = [];

@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { AuthModule } from './auth/auth.module';
 import { BulkModule } from './bulk/bulk.module';
+import { CURSOR_KEY_SETTING, CursorCodec } from './common/cursors';
 import { RouteTable } from './common/route-table';
 import { ScimExceptionFilter } from './common/scim-exception.filter';
 import { ScimResponseInterceptor } from './common/scim-response.interceptor';
@@ -37,10 +39,18 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: RouteTable, useValue: routes },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
+        SettingsRepository,
+        {
+          // One key for every instance, kept in the database so cursors survive restarts.
+          provide: CursorCodec,
+          inject: [SettingsRepository],
+          useFactory: async (settings: SettingsRepository) =>
+            new CursorCodec(await settings.secret(CURSOR_KEY_SETTING)),
+        },
         { provide: APP_FILTER, useClass: ScimExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: ScimResponseInterceptor },
       ],
-      exports: [APP_CONFIG, RouteTable, SchemaRegistry],
+      exports: [APP_CONFIG, RouteTable, SchemaRegistry, SettingsRepository, CursorCodec],
     };
   }
 }

@@ -13,6 +13,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { DEFAULT_FILTER_MAX_COST } from '@roster/db/filter-sql';
 import { parseTrustedIssuers, SIGNING_ALGORITHMS, SigningAlgorithm, TrustedIssuer } from './auth/auth-config';
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
@@ -54,6 +55,7 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) BULK_MAX_OPERATIONS?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(256 * 1024 * 1024) BULK_MAX_PAYLOAD_SIZE?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) FILTER_MAX_RESULTS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) FILTER_MAX_COST?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) DEFAULT_PAGE_SIZE?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) LOGO_MAX_BYTES?: number;
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
@@ -86,7 +88,8 @@ export interface AppConfig {
   discoveryPublic: boolean;
   bodyLimit: number;
   bulk: { maxOperations: number; maxPayloadSize: number };
-  filter: { maxResults: number };
+  /** maxResults: largest page; maxCost: the filter cost budget (see FILTER_COSTS in libs/db). */
+  filter: { maxResults: number; maxCost: number };
   defaultPageSize: number;
   logoMaxBytes: number;
   logLevel: string;
@@ -163,7 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOperations: dto.BULK_MAX_OPERATIONS ?? 1000,
       maxPayloadSize: dto.BULK_MAX_PAYLOAD_SIZE ?? 4 * 1024 * 1024,
     },
-    filter: { maxResults: dto.FILTER_MAX_RESULTS ?? 1000 },
+    filter: { maxResults: dto.FILTER_MAX_RESULTS ?? 1000, maxCost: dto.FILTER_MAX_COST ?? DEFAULT_FILTER_MAX_COST },
     defaultPageSize: dto.DEFAULT_PAGE_SIZE ?? 100,
     logoMaxBytes: dto.LOGO_MAX_BYTES ?? 1024 * 1024,
     logLevel: dto.LOG_LEVEL ?? 'info',

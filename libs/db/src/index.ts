@@ -7,6 +7,7 @@ export * from './repositories/api-tokens.repository';
 export * from './repositories/groups.repository';
 export * from './repositories/oauth-clients.repository';
 export * from './repositories/rate-limits.repository';
+export * from './repositories/settings.repository';
 export * from './repositories/signing-keys.repository';
 export * from './repositories/used-assertions.repository';
 export * from './repositories/users.repository';

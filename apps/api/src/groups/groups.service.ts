@@ -30,6 +30,7 @@ import {
 } from '@roster/scim';
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { CursorCodec } from '../common/cursors';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, toListResponse } from '../common/paging';
@@ -63,7 +64,8 @@ export class GroupsService {
     private readonly groups: GroupsRepository,
     private readonly prisma: PrismaService,
     private readonly registry: SchemaRegistry,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly cursors: CursorCodec,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
   }
@@ -240,6 +242,8 @@ export class GroupsService {
       resourceType: 'Group',
       baseUrl: this.baseUrl,
       cursorTimeoutSeconds: 3600,
+      cursors: this.cursors,
+      maxFilterCost: this.config.filter.maxCost,
     });
   }
 

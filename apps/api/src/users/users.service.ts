@@ -15,6 +15,7 @@ import {
   USER_SCHEMA,
 } from '@roster/scim';
 import { randomUUID } from 'node:crypto';
+import { CursorCodec } from '../common/cursors';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, ListResponse, toListResponse } from '../common/paging';
@@ -54,6 +55,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly prisma: PrismaService,
     private readonly registry: SchemaRegistry,
+    private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
@@ -187,6 +189,8 @@ export class UsersService {
       resourceType: 'User',
       baseUrl: this.baseUrl,
       cursorTimeoutSeconds: 3600,
+      cursors: this.cursors,
+      maxFilterCost: this.config.filter.maxCost,
     });
     const projection = this.projection(request);
     const resources = await this.render(page.rows, projection);
