@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PrismaService } from '@roster/db';
+import { Client } from 'pg';
 import { startServer, TestServer } from '../support/app';
-import { createTestDatabase, testDatabaseKind } from '../support/database';
+import { createTestDatabase, TestDatabase, testDatabaseKind } from '../support/database';
 import { ENTERPRISE, filterQuery, GROUP, SEARCH, USER } from '../support/traces';
 
 /**
@@ -162,7 +164,7 @@ describe('Cursor signing key: one per deployment, kept in the database', () => {
     const dir = mkdtempSync(join(tmpdir(), 'roster-cursor-'));
     // A persistent database: a file for PGlite, a fresh database for PostgreSQL.
     const database = testDatabaseKind() === 'postgres' ? await createTestDatabase() : undefined;
-    const env = database ? { DATABASE_URL: database.url } : { DATABASE_URL: '', DATA_DIR: dir };
+    const env: Record<string, string> = database ? { DATABASE_URL: database.url } : { DATABASE_URL: '', DATA_DIR: dir };
     try {
       const before = await startServer(env);
       for (const name of ['one', 'two', 'three']) {
@@ -205,6 +207,157 @@ describe('Cursor signing key: one per deployment, kept in the database', () => {
       await a.close();
       await b.close();
       await database.drop();
+    }
+  });
+});
+
+/** Seeds `count` users straight into the database (the API would take minutes for as many). */
+async function seedUsers(db: Client, count: number, prefix: string): Promise<void> {
+  await db.query(
+    `INSERT INTO users (id, user_name, display_name, active, doc, version, created, last_modified)
+     SELECT md5($2 || i)::uuid, $2 || i || '@seed.example.com', 'Seed ' || i, true,
+            jsonb_build_object('userName', $2 || i || '@seed.example.com', 'title', 'Title ' || i, 'nickName', 'n' || i, 'active', true),
+            1, now(), now()
+     FROM generate_series(1, $1::int) AS i`,
+    [count, prefix],
+  );
+  await db.query('ANALYZE users');
+}
+
+/** Polls `probe` until it is true; the limit is only there to end a broken test, far beyond the expected. */
+async function eventually(probe: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await probe())) {
+    if (Date.now() > end) {
+      throw new Error(`Gave up waiting: ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const describePg = testDatabaseKind() === 'postgres' ? describe : describe.skip;
+
+// These need a second connection to the same database (to hold locks, read pg_stat_activity and
+// seed rows fast), which only PostgreSQL offers; under `npm test` they are reported as skipped.
+describePg('Statement timeout, lock timeout and canceled reads on PostgreSQL', () => {
+  let database: TestDatabase;
+  let admin: Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // A first start migrates the database; the suites below start servers with their own settings.
+    const first = await startServer({ DATABASE_URL: database.url });
+    await first.close();
+    admin = new Client({ connectionString: database.url });
+    await admin.connect();
+    await seedUsers(admin, 200_000, 'timeout-');
+  }, 180_000);
+
+  afterAll(async () => {
+    await admin?.end();
+    await database?.drop();
+  });
+
+  it('every session of the pool runs with statement_timeout, lock_timeout and JIT off', async () => {
+    const server = await startServer({
+      DATABASE_URL: database.url,
+      DATABASE_STATEMENT_TIMEOUT_MS: '4500',
+      DATABASE_LOCK_TIMEOUT_MS: '1500',
+    });
+    try {
+      const prisma = server.app.get(PrismaService);
+      const sql = `SELECT current_setting('statement_timeout') AS st, current_setting('lock_timeout') AS lt, current_setting('jit') AS jit`;
+      const expected = [{ st: '4500ms', lt: '1500ms', jit: 'off' }];
+      expect(await prisma.reads.query(sql)).toEqual(expected);
+      expect(await prisma.client.$queryRawUnsafe(sql)).toEqual(expected);
+      expect(await prisma.client.$transaction((tx) => tx.$queryRawUnsafe(sql))).toEqual(expected);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a filtered read over its statement timeout is 400 tooMany; an unfiltered one 503 with Retry-After', async () => {
+    // 10 ms: far less than a scan of 200,000 documents, far more than the start-up statements.
+    const server = await startServer({ DATABASE_URL: database.url, DATABASE_STATEMENT_TIMEOUT_MS: '10' });
+    try {
+      const filtered = await server.get(`/v2/Users?${filterQuery('title co "zz" or nickName co "yy"')}&count=1`);
+      expect({ status: filtered.status, scimType: filtered.body.scimType }).toEqual({
+        status: 400,
+        scimType: 'tooMany',
+      });
+      const searched = await server.post('/v2/Users/.search', { schemas: [SEARCH], filter: 'title co "zz"', count: 1 });
+      expect({ status: searched.status, scimType: searched.body.scimType }).toEqual({
+        status: 400,
+        scimType: 'tooMany',
+      });
+      const sorted = await server.get('/v2/Users?sortBy=title&count=1');
+      expect(sorted.status).toBe(503);
+      expect(sorted.headers.get('retry-after')).toBe('5');
+      expect(sorted.body.detail).toMatch(/statement timeout/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a write that waits for a lock past lock_timeout is 503 with Retry-After, and changes nothing', async () => {
+    const server = await startServer({ DATABASE_URL: database.url, DATABASE_LOCK_TIMEOUT_MS: '200' });
+    const holder = new Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      const created = await server.post('/v2/Users', { schemas: [USER], userName: 'locked@example.com' });
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [created.body.id]);
+      const res = await server.patch(`/v2/Users/${created.body.id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Changed' }],
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      await holder.query('ROLLBACK');
+      expect((await server.get(`/v2/Users/${created.body.id}`)).body.displayName).toBeUndefined();
+    } finally {
+      await holder.end();
+      await server.close();
+    }
+  });
+
+  it('a read whose client disconnects is canceled in the database, not left waiting or running', async () => {
+    const server = await startServer({
+      DATABASE_URL: database.url,
+      DATABASE_LOCK_TIMEOUT_MS: '0',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+    });
+    const holder = new Client({ connectionString: database.url });
+    await holder.connect();
+    const waiting = async () => {
+      const { rows } = await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+           AND wait_event_type = 'Lock' AND query LIKE '%FROM users r%'`,
+      );
+      return rows[0].n as number;
+    };
+    try {
+      // An exclusive lock makes the read wait in the database for as long as the lock is held.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      const controller = new AbortController();
+      const request = fetch(`${server.baseUrl}/v2/Users?count=1`, {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+        signal: controller.signal,
+      }).catch((e: unknown) => e);
+      await eventually(async () => (await waiting()) === 1, 'the read waits for the lock');
+      controller.abort();
+      await request;
+      await eventually(async () => (await waiting()) === 0, 'the read is canceled');
+      // The lock is still held: only the cancel can have ended the read.
+      const { rows } = await holder.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted`,
+      );
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      await server.close();
     }
   });
 });

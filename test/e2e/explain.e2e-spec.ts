@@ -122,6 +122,12 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
   let captured: { sql: string; params: unknown[] }[] = [];
 
   const prismaStub = {
+    reads: {
+      query: async (sql: string, params: unknown[] = []) => {
+        captured.push({ sql, params });
+        return (await db.query(sql, params)).rows;
+      },
+    },
     client: {
       $queryRawUnsafe: async (sql: string, ...params: unknown[]) => {
         captured.push({ sql, params });

@@ -46,6 +46,8 @@ export class EnvironmentDto {
   DATABASE_URL?: string;
   @IsOptional() @IsString() @MinLength(1) DATA_DIR?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) DATABASE_POOL_SIZE?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) DATABASE_STATEMENT_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) DATABASE_LOCK_TIMEOUT_MS?: number;
   @IsOptional()
   @IsString()
   @MinLength(24, { message: 'SCIM_ADMIN_TOKEN must be at least 24 characters' })
@@ -83,7 +85,8 @@ export interface AppConfig {
   port: number;
   host: string;
   publicUrl: string;
-  database: { url?: string; dataDir: string; poolSize: number };
+  /** statementTimeoutMs / lockTimeoutMs: PostgreSQL's statement_timeout and lock_timeout (0: none). */
+  database: { url?: string; dataDir: string; poolSize: number; statementTimeoutMs: number; lockTimeoutMs: number };
   adminToken?: string;
   discoveryPublic: boolean;
   bodyLimit: number;
@@ -158,7 +161,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host,
     publicUrl: (dto.PUBLIC_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, ''),
-    database: { url: dto.DATABASE_URL, dataDir: dto.DATA_DIR ?? './data', poolSize: dto.DATABASE_POOL_SIZE ?? 10 },
+    database: {
+      url: dto.DATABASE_URL,
+      dataDir: dto.DATA_DIR ?? './data',
+      poolSize: dto.DATABASE_POOL_SIZE ?? 10,
+      statementTimeoutMs: dto.DATABASE_STATEMENT_TIMEOUT_MS ?? 5000,
+      lockTimeoutMs: dto.DATABASE_LOCK_TIMEOUT_MS ?? 3000,
+    },
     adminToken: dto.SCIM_ADMIN_TOKEN,
     discoveryPublic: dto.DISCOVERY_PUBLIC ?? true,
     bodyLimit: dto.BODY_LIMIT ?? 1024 * 1024,

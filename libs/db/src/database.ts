@@ -1,11 +1,13 @@
-import { PGlite } from '@electric-sql/pglite';
-import { citext } from '@electric-sql/pglite/contrib/citext';
-import { PrismaPg } from '@prisma/adapter-pg';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { PGlite } from '@electric-sql/pglite';
+import { Client, Pool, PoolClient } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate, MigrationResult } from './migrator';
+import { PGliteWorker } from './pglite-worker';
+import { currentQueryScope } from './query-scope';
 import { pgliteRunner, pgRunner, SqlRunner } from './sql-runner';
 
 export interface DatabaseOptions {
@@ -13,9 +15,22 @@ export interface DatabaseOptions {
   url?: string;
   dataDir: string;
   poolSize: number;
+  /** Longest a statement may run, in ms (PostgreSQL statement_timeout; reads only on PGlite). 0: no limit. */
+  statementTimeoutMs?: number;
+  /** Longest a statement may wait for a lock, in ms (PostgreSQL lock_timeout). 0: no limit. */
+  lockTimeoutMs?: number;
 }
 
 export type DatabaseKind = 'pglite' | 'postgres';
+
+/**
+ * Reads that must not outlive their request: list pages, counts, memberships, member pages. Each
+ * is one statement, canceled in the database when the request's signal (see query-scope) fires,
+ * and bounded by the statement timeout.
+ */
+export interface ReadQueries {
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+}
 
 /** One open database: the Prisma client plus what is needed to migrate and to close it. */
 export interface DatabaseHandle {
@@ -23,6 +38,9 @@ export interface DatabaseHandle {
   /** A human description without credentials, for logs. */
   description: string;
   prisma: PrismaClient;
+  reads: ReadQueries;
+  /** The statement timeout in force, in ms (0: none). */
+  statementTimeoutMs: number;
   migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
 }
@@ -38,13 +56,29 @@ export function describeUrl(url: string): string {
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const url = options.url?.trim();
+  const statementTimeoutMs = options.statementTimeoutMs ?? 0;
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
-    const adapter = new PrismaPg({ connectionString: url, max: options.poolSize });
-    const prisma = new PrismaClient({ adapter });
+    const pool = new Pool({
+      connectionString: url,
+      max: options.poolSize,
+      // Session settings sent at connection start-up, so they cost no round trip: every statement
+      // of Roster's sessions is bounded, and JIT stays off (Roster's statements are short; JIT's
+      // compile time was most of a 20-user page, issue 10 finding 8).
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+      ...(options.lockTimeoutMs ? { lock_timeout: options.lockTimeoutMs } : {}),
+      options: '-c jit=off',
+      // A pool kept busy must answer "unavailable" after a while, not keep requests waiting for ever.
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       kind: 'postgres',
       description: `PostgreSQL at ${describeUrl(url)}`,
       prisma,
+      reads: pgReads(pool, url),
+      statementTimeoutMs,
       migrate: async () => {
         const runner: SqlRunner = await pgRunner(url);
         try {
@@ -53,7 +87,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
           await runner.close();
         }
       },
-      close: () => prisma.$disconnect(),
+      close: async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      },
     };
   }
   const inMemory = url === 'memory://' || url === 'memory';
@@ -61,18 +98,73 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   if (!inMemory) {
     mkdirSync(dir, { recursive: true });
   }
-  const pglite = await PGlite.create(dir, { extensions: { citext } });
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const pglite = await PGliteWorker.open(dir);
+  // The adapter needs query, exec and transaction, which the worker provides (see pglite-worker).
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite as unknown as PGlite) });
   return {
     kind: 'pglite',
     description: inMemory ? 'embedded PGlite in memory' : `embedded PGlite in ${dir}`,
     prisma,
+    reads: {
+      query: async <T>(sql: string, params: unknown[] = []) =>
+        (
+          await pglite.query<T>(sql, params, undefined, {
+            signal: currentQueryScope()?.signal,
+            ...(statementTimeoutMs > 0 ? { timeoutMs: statementTimeoutMs } : {}),
+          })
+        ).rows,
+    },
+    statementTimeoutMs,
     migrate: () => migrate(pgliteRunner(pglite)),
     close: async () => {
       await prisma.$disconnect();
-      if (!pglite.closed) {
-        await pglite.close();
+      await pglite.close();
+    },
+  };
+}
+
+/**
+ * Reads on PostgreSQL, on the pool Prisma uses: when the request's signal fires while the
+ * statement runs, pg_cancel_backend stops it on the server (a fresh connection asks, so that a
+ * pool full of slow statements cannot keep the cancel waiting). The connection is released only
+ * once the statement has ended, so a late cancel can never hit the next user of the connection.
+ */
+function pgReads(pool: Pool, url: string): ReadQueries {
+  const cancel = async (pid: number): Promise<void> => {
+    const client = new Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT pg_cancel_backend($1)', [pid]);
+    } catch {
+      // The statement ends anyway: at its timeout, or when it completes.
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  return {
+    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+      const signal = currentQueryScope()?.signal;
+      if (signal?.aborted) {
+        throw canceledError();
+      }
+      const client: PoolClient = await pool.connect();
+      let canceling: Promise<void> | undefined;
+      const onAbort = () => {
+        const pid = (client as PoolClient & { processID?: number }).processID;
+        canceling = typeof pid === 'number' ? cancel(pid) : undefined;
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return (await client.query(sql, params)).rows as T[];
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        await canceling;
+        client.release();
       }
     },
   };
+}
+
+function canceledError(): Error {
+  return Object.assign(new Error('canceling statement due to user request'), { code: '57014' });
 }

@@ -2,6 +2,8 @@ export * from './database';
 export * from './errors';
 export * from './filter-sql';
 export * from './migrator';
+export * from './pglite-worker';
+export * from './query-scope';
 export * from './prisma.service';
 export * from './repositories/api-tokens.repository';
 export * from './repositories/groups.repository';

@@ -20,6 +20,15 @@ export class PrismaService implements OnApplicationShutdown {
     return this.handle.kind;
   }
 
+  /** Reads canceled with their request and bounded by the statement timeout (see ReadQueries). */
+  get reads(): DatabaseHandle['reads'] {
+    return this.handle.reads;
+  }
+
+  get statementTimeoutMs(): number {
+    return this.handle.statementTimeoutMs;
+  }
+
   async ping(): Promise<void> {
     await this.client.$queryRawUnsafe('SELECT 1');
   }

@@ -1,4 +1,4 @@
-import { compileFilter, compileSortKey, SortKey, SqlParams } from '@roster/db';
+import { classifyDatabaseError, compileFilter, compileSortKey, SortKey, SqlParams } from '@roster/db';
 import { AttributeType, canonicalDateTime, ResourceTypeName, SchemaRegistry, ScimError } from '@roster/scim';
 import { createHash } from 'node:crypto';
 import { CursorCodec } from './cursors';
@@ -86,6 +86,25 @@ const CAST: Partial<Record<AttributeType, string>> = {
  * order is always total (sort key, then id), so pages are stable.
  */
 export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
+  request: ListRequest,
+  source: PageSource<Row>,
+  options: PagingOptions,
+): Promise<Page<Row>> {
+  try {
+    return await readPage(request, source, options);
+  } catch (error) {
+    if (request.filter && classifyDatabaseError(error)?.kind === 'timeout') {
+      // RFC 7644 §3.12: the filter asks for more than the server is willing to compute.
+      throw ScimError.badRequest(
+        'tooMany',
+        'The filter is too expensive to evaluate within the time the server allows one statement; narrow it.',
+      );
+    }
+    throw error;
+  }
+}
+
+async function readPage<Row extends { id: string; sortKey?: unknown }>(
   request: ListRequest,
   source: PageSource<Row>,
   options: PagingOptions,

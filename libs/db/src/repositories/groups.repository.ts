@@ -111,17 +111,17 @@ export class GroupsRepository {
   async list(query: ListQuery): Promise<(GroupRecord & { sortKey?: unknown })[]> {
     const params = [...query.params, query.limit, query.offset];
     const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
-    return this.prisma.client.$queryRawUnsafe<(GroupRecord & { sortKey?: unknown })[]>(
+    return this.prisma.reads.query<GroupRecord & { sortKey?: unknown }>(
       `SELECT ${SELECT_GROUP}${sortKey} FROM groups r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
         `LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      ...params,
+      params,
     );
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.client.$queryRawUnsafe<{ n: bigint | number }[]>(
+    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
       `SELECT count(*) AS n FROM groups r WHERE ${where}`,
-      ...params,
+      params,
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -139,20 +139,18 @@ export class GroupsRepository {
     if (!groupIds.length) {
       return [];
     }
-    return this.prisma.client.$queryRawUnsafe<MemberRow[]>(
+    return this.prisma.reads.query<MemberRow>(
       `SELECT ${SELECT_MEMBER} WHERE m.group_id = ANY($1::uuid[]) ORDER BY m.group_id, m.member_id`,
-      groupIds,
+      [groupIds],
     );
   }
 
   /** One page of a group's members in member-id order, after `afterId` (keyset, for streaming). */
   async memberPage(groupId: string, afterId: string | undefined, limit: number): Promise<MemberRow[]> {
-    return this.prisma.client.$queryRawUnsafe<MemberRow[]>(
+    return this.prisma.reads.query<MemberRow>(
       `SELECT ${SELECT_MEMBER} WHERE m.group_id = $1::uuid AND ($2::uuid IS NULL OR m.member_id > $2::uuid)
        ORDER BY m.member_id LIMIT $3`,
-      groupId,
-      afterId ?? null,
-      limit,
+      [groupId, afterId ?? null, limit],
     );
   }
 

@@ -180,17 +180,17 @@ export class UsersRepository {
   async list(query: ListQuery): Promise<(UserRecord & { sortKey?: unknown })[]> {
     const params = [...query.params, query.limit, query.offset];
     const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
-    return this.prisma.client.$queryRawUnsafe<(UserRecord & { sortKey?: unknown })[]>(
+    return this.prisma.reads.query<UserRecord & { sortKey?: unknown }>(
       `SELECT ${SELECT_USER}${sortKey} FROM users r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
         `LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      ...params,
+      params,
     );
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.client.$queryRawUnsafe<{ n: bigint | number }[]>(
+    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
       `SELECT count(*) AS n FROM users r WHERE ${where}`,
-      ...params,
+      params,
     );
     return Number(rows[0]?.n ?? 0);
   }
