@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrismaService } from '@roster/db';
+import { PrismaService, UsersRepository } from '@roster/db';
+import { RENDER_CHUNK } from '../../apps/api/src/users/users.service';
 import { Client } from 'pg';
 import { startServer, TestServer } from '../support/app';
 import { createTestDatabase, TestDatabase, testDatabaseKind } from '../support/database';
@@ -156,6 +157,139 @@ describe('Database hardening: bad input is a 400, never a 5xx', () => {
       const res = await server.get(`/v2/Groups?sortBy=${encodeURIComponent(`${ENTERPRISE}:manager.$ref`)}`);
       expect({ status: res.status, scimType: res.body.scimType }).toEqual({ status: 400, scimType: 'invalidValue' });
     });
+  });
+});
+
+describe('One scim.read caller: users in the innermost of 50 nested groups (issue 10, finding 2)', () => {
+  const NESTING = 50;
+  const USERS = 120;
+  let server: TestServer;
+  const groups: string[] = [];
+
+  beforeAll(async () => {
+    server = await startServer();
+    const bulk = await server.post('/v2/Bulk', {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: Array.from({ length: USERS }, (_, i) => ({
+        method: 'POST',
+        path: '/Users',
+        bulkId: `u${i}`,
+        data: { schemas: [USER], userName: `nested${i}@example.com` },
+      })),
+    });
+    expect(bulk.status).toBe(200);
+    const userIds = (bulk.body.Operations as { location: string }[]).map((op) => op.location.split('/').pop()!);
+    // Level 49 is the innermost; each outer group contains the next one in.
+    let inner = await server.post('/v2/Groups', {
+      schemas: [GROUP],
+      displayName: `Level ${String(NESTING - 1).padStart(2, '0')}`,
+      members: userIds.map((value) => ({ value })),
+    });
+    groups.unshift(inner.body.id);
+    for (let level = NESTING - 2; level >= 0; level--) {
+      inner = await server.post('/v2/Groups', {
+        schemas: [GROUP],
+        displayName: `Level ${String(level).padStart(2, '0')}`,
+        members: [{ value: inner.body.id }],
+      });
+      expect(inner.status).toBe(201);
+      groups.unshift(inner.body.id);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('GET /Users?count=1000&filter=groups.value eq innermost streams the page, groups read a chunk at a time', async () => {
+    const repository = server.app.get(UsersRepository);
+    const memberships = jest.spyOn(repository, 'memberships');
+    try {
+      const res = await server.get(`/v2/Users?count=1000&${filterQuery(`groups.value eq "${groups[NESTING - 1]}"`)}`);
+      expect(res.status).toBe(200);
+      // Streamed: no Content-Length, the body written chunk by chunk.
+      expect(res.headers.get('content-length')).toBeNull();
+      expect(res.body.totalResults).toBe(USERS);
+      expect(res.body.Resources).toHaveLength(USERS);
+      const chunks = memberships.mock.calls.map(([ids]) => ids.length);
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(Math.max(...chunks)).toBeLessThanOrEqual(RENDER_CHUNK);
+      for (const user of res.body.Resources as { groups: { value: string; type: string; display: string }[] }[]) {
+        expect(user.groups.map((g) => g.value)).toEqual(groups);
+        expect(user.groups.filter((g) => g.type === 'direct').map((g) => g.value)).toEqual([groups[NESTING - 1]]);
+      }
+    } finally {
+      memberships.mockRestore();
+    }
+  });
+
+  it('every groups predicate on the same users gives the same answer as the membership rows', async () => {
+    const outer = await server.get(
+      `/v2/Users?count=1000&attributes=id&${filterQuery(`groups.value eq "${groups[0]}"`)}`,
+    );
+    expect(outer.body.totalResults).toBe(USERS);
+    const indirect = await server.get(
+      `/v2/Users?count=1&attributes=id&${filterQuery(`groups[value eq "${groups[0]}" and type eq "indirect"]`)}`,
+    );
+    expect(indirect.body.totalResults).toBe(USERS);
+    const direct = await server.get(
+      `/v2/Users?count=1&attributes=id&${filterQuery(`groups[value eq "${groups[0]}" and type eq "direct"]`)}`,
+    );
+    expect(direct.body.totalResults).toBe(0);
+    const display = await server.get(`/v2/Users?count=1&attributes=id&${filterQuery('groups.display co "Level 0"')}`);
+    expect(display.body.totalResults).toBe(USERS);
+  });
+});
+
+describe('Concurrent nesting of groups (issue 10, finding 3)', () => {
+  let server: TestServer;
+  const add = (groupId: string, memberId: string) =>
+    server.patch(`/v2/Groups/${groupId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: memberId }] }],
+    });
+  const group = async (name: string): Promise<string> => {
+    const res = await server.post('/v2/Groups', { schemas: [GROUP], displayName: name });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+  const memberIds = async (groupId: string): Promise<string[]> =>
+    ((await server.get(`/v2/Groups/${groupId}`)).body.members ?? []).map((m: { value: string }) => m.value);
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('PATCH P add C in parallel with PATCH C add D: 20 rounds, every answer a success', async () => {
+    const statuses: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      const [p, c, d] = [await group(`P${round}`), await group(`C${round}`), await group(`D${round}`)];
+      const answers = await Promise.all([add(p, c), add(c, d)]);
+      statuses.push(...answers.map((a) => a.status));
+      expect(await memberIds(p)).toEqual([c]);
+      expect(await memberIds(c)).toEqual([d]);
+    }
+    expect(statuses.filter((status) => status !== 204)).toEqual([]);
+  });
+
+  it('PATCH P add C in parallel with PATCH C add P: 40 rounds, one succeeds and the cycle is a 400', async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const [p, c] = [await group(`cycle P${round}`), await group(`cycle C${round}`)];
+      const [first, second] = await Promise.all([add(p, c), add(c, p)]);
+      outcomes.push([first.status, second.status].sort().join('/'));
+      for (const answer of [first, second].filter((a) => a.status === 400)) {
+        expect(answer.body).toMatchObject({ scimType: 'invalidValue', detail: expect.stringMatching(/cycle/) });
+      }
+      // Never both: that would be the cycle.
+      const stored = [...(await memberIds(p)), ...(await memberIds(c))];
+      expect(stored.length).toBe(1);
+    }
+    expect(outcomes.filter((o) => o !== '204/400')).toEqual([]);
   });
 });
 

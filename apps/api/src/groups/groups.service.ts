@@ -35,7 +35,7 @@ import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
-import { ListResult, TX_OPTIONS } from '../users/users.service';
+import { ListResult } from '../users/users.service';
 import { detectLogoType } from './logo';
 
 export interface GroupResult {
@@ -149,7 +149,7 @@ export class GroupsService {
   async create(body: unknown, projected: Projected = {}): Promise<GroupResult> {
     const { write, members } = this.input(body, 'create');
     const record = await this.uniquely(write.displayName, () =>
-      this.prisma.client.$transaction(async (tx) => {
+      this.prisma.transaction(async (tx) => {
         const id = randomUUID();
         const now = new Date();
         const created = await this.groups.insert(tx, id, write, now);
@@ -157,7 +157,7 @@ export class GroupsService {
           await this.groups.addMembers(tx, id, await this.resolveMembers(tx, id, members), now);
         }
         return created;
-      }, TX_OPTIONS),
+      }),
     );
     return this.result(record, projected);
   }
@@ -204,14 +204,14 @@ export class GroupsService {
     if (!isResourceId(id)) {
       throw ScimError.notFound(`Group ${id} not found.`);
     }
-    await this.prisma.client.$transaction(async (tx) => {
+    await this.prisma.transaction(async (tx) => {
       const current = await this.groups.findByIdForUpdate(tx, id);
       if (!current) {
         throw ScimError.notFound(`Group ${id} not found.`);
       }
       assertIfMatch(ifMatch, current.version);
       await this.groups.delete(tx, id);
-    }, TX_OPTIONS);
+    });
   }
 
   /** A list response in memory, for callers that need an object (MCP, Bulk); HTTP streams. */
@@ -337,14 +337,14 @@ export class GroupsService {
       throw ScimError.notFound(`Group ${id} not found.`);
     }
     return this.uniquely(displayName, () =>
-      this.prisma.client.$transaction(async (tx) => {
+      this.prisma.transaction(async (tx) => {
         const current = await this.groups.findByIdForUpdate(tx, id);
         if (!current) {
           throw ScimError.notFound(`Group ${id} not found.`);
         }
         assertIfMatch(ifMatch, current.version);
         return change(tx, current);
-      }, TX_OPTIONS),
+      }),
     );
   }
 
