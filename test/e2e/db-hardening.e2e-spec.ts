@@ -120,6 +120,47 @@ describe('Database hardening: bad input is a 400, never a 5xx', () => {
     });
   });
 
+  describe('one member limit (issue 10, finding 9)', () => {
+    const members = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        value: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        display: `Member ${i}`,
+      }));
+
+    it('a request may name 10,000 members, with display, in POST and PATCH; the 10,001st is refused as such', async () => {
+      const created = await server.post('/v2/Groups', { schemas: [GROUP], displayName: 'Member limit' });
+      const patch = (n: number) =>
+        server.patch(`/v2/Groups/${created.body.id}`, {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'add', path: 'members', value: members(n) }],
+        });
+      const post = (n: number) =>
+        server.post('/v2/Groups', { schemas: [GROUP], displayName: `Limit ${n}`, members: members(n) });
+      for (const send of [patch, post]) {
+        // Within the limit, the members are looked up (and these ids name nobody).
+        const within = await send(10_000);
+        expect({ status: within.status, detail: within.body.detail }).toEqual({
+          status: 400,
+          detail: expect.stringMatching(/names no user or group/),
+        });
+        const over = await send(10_001);
+        expect({ status: over.status, scimType: over.body.scimType, detail: over.body.detail }).toEqual({
+          status: 400,
+          scimType: 'invalidValue',
+          detail: 'A request may name at most 10000 members; send larger sets in several requests.',
+        });
+      }
+    });
+
+    it('advertises the limit in the Group schema', async () => {
+      const schema = await server.get(`/v2/Schemas/${GROUP}`);
+      const membersAttribute = (schema.body.attributes as { name: string; description: string }[]).find(
+        (a) => a.name === 'members',
+      );
+      expect(membersAttribute?.description).toMatch(/at most 10000 members/);
+    });
+  });
+
   describe('sortBy on references', () => {
     it('sortBy=meta.location sorts Users and Groups like their ids, in both directions, by index and by cursor', async () => {
       for (const path of ['/v2/Users', '/v2/Groups']) {

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './limits';
 export * from './filter/ast';
 export * from './filter/evaluate';
 export * from './filter/parser';

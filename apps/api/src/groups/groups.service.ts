@@ -19,6 +19,7 @@ import {
   GROUP_SCHEMA,
   isPlainObject,
   matchesElement,
+  MAX_MEMBERS_PER_REQUEST,
   MemberOp,
   MemberRef,
   normalizeInput,
@@ -49,8 +50,6 @@ export interface GroupResult {
 
 /** Members are streamed from the database in pages of this size. */
 const MEMBER_PAGE = 5000;
-/** Members named in one request; larger sets belong in several PATCH requests or Bulk. */
-const MAX_MEMBERS_PER_REQUEST = 10_000;
 
 /**
  * SCIM semantics for groups. Members live in their own table and change only by deltas; a group
