@@ -16,7 +16,11 @@ describe('loadConfig', () => {
   });
 
   it('reads the database timeouts and the filter cost budget, 0 turning a timeout off', () => {
-    const config = loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_LOCK_TIMEOUT_MS: '250', FILTER_MAX_COST: '40' });
+    const config = loadConfig({
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      DATABASE_LOCK_TIMEOUT_MS: '250',
+      FILTER_MAX_COST: '40',
+    });
     expect(config.database).toMatchObject({ statementTimeoutMs: 0, lockTimeoutMs: 250 });
     expect(config.filter.maxCost).toBe(40);
     expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
