@@ -20,3 +20,13 @@ export function runInQueryScope<T>(scope: QueryScope, fn: () => T): T {
 export function currentQueryScope(): QueryScope | undefined {
   return storage.getStore();
 }
+
+/**
+ * `fn` bound to the scope current now. A streamed response reads the database when the client
+ * pulls more, from socket events outside the request's own call chain; bound, those reads keep
+ * the request's signal.
+ */
+export function bindQueryScope<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const scope = storage.getStore();
+  return scope ? (...args: A) => storage.run(scope, () => fn(...args)) : fn;
+}

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  bindQueryScope,
   compileMemberCondition,
   GroupRecord,
   GroupsRepository,
@@ -86,7 +87,14 @@ export class GroupsService {
    * group of 100,000 members never sits in memory as a whole.
    */
   stream(result: GroupResult, projected: Projected): Readable {
-    return Readable.from(this.groupChunks(result.resource, this.projection(projected)));
+    return Readable.from(this.groupChunks(result.resource, this.projection(projected), this.boundMemberPage()));
+  }
+
+  /** Member pages read on behalf of the current request, also when a stream reads them later. */
+  private boundMemberPage(): GroupsRepository['memberPage'] {
+    return bindQueryScope((groupId: string, afterId: string | undefined, limit: number) =>
+      this.groups.memberPage(groupId, afterId, limit),
+    );
   }
 
   /**
@@ -103,13 +111,14 @@ export class GroupsService {
     const resources = page.rows.map((record) => projection.apply(this.represent(record)));
     // Resources is the envelope's last key, so its JSON ends with `"Resources":[]}`.
     const head = JSON.stringify({ ...toListResponse(page, resources), Resources: [] }).slice(0, -2);
+    const memberPage = this.boundMemberPage();
     const chunks = async function* (this: GroupsService): AsyncGenerator<string> {
       yield head;
       for (const [i, resource] of resources.entries()) {
         if (i > 0) {
           yield ',';
         }
-        yield* this.groupChunks(resource, projection);
+        yield* this.groupChunks(resource, projection, memberPage);
       }
       yield ']}';
     };
@@ -117,13 +126,17 @@ export class GroupsService {
   }
 
   /** One group's JSON: the resource, then its members read in pages of MEMBER_PAGE. */
-  private async *groupChunks(resource: Record<string, unknown>, projection: Projection): AsyncGenerator<string> {
+  private async *groupChunks(
+    resource: Record<string, unknown>,
+    projection: Projection,
+    memberPage: GroupsRepository['memberPage'],
+  ): AsyncGenerator<string> {
     const head = JSON.stringify(resource);
     const groupId = String(resource.id);
     let after: string | undefined;
     let first = true;
     for (;;) {
-      const rows = await this.groups.memberPage(groupId, after, MEMBER_PAGE);
+      const rows = await memberPage(groupId, after, MEMBER_PAGE);
       if (first && rows.length === 0) {
         yield head;
         return;

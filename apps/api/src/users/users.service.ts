@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
+import { bindQueryScope, isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
 import {
   applyPatch,
   checkImmutable,
@@ -210,15 +210,16 @@ export class UsersService {
     }
     // Resources is the envelope's last key, so its JSON ends with `"Resources":[]}`.
     const head = JSON.stringify({ ...toListResponse(page, []), itemsPerPage: page.rows.length }).slice(0, -2);
-    const chunks = async function* (this: UsersService): AsyncGenerator<string> {
+    const render = bindQueryScope((records: UserRecord[]) => this.render(records, projection));
+    const chunks = async function* (): AsyncGenerator<string> {
       yield head;
       for (let start = 0; start < page.rows.length; start += RENDER_CHUNK) {
-        const resources = await this.render(page.rows.slice(start, start + RENDER_CHUNK), projection);
+        const resources = await render(page.rows.slice(start, start + RENDER_CHUNK));
         yield (start > 0 ? ',' : '') + resources.map((r) => JSON.stringify(r)).join(',');
       }
       yield ']}';
     };
-    return Readable.from(chunks.call(this));
+    return Readable.from(chunks());
   }
 
   private page(request: ListRequest) {
