@@ -1,6 +1,7 @@
 import { compileFilter, GroupsRepository, MemberKey, PrismaService, SqlParams, UsersRepository } from '@roster/db';
 import { parseFilter, ResourceTypeName, SchemaRegistry } from '@roster/scim';
 import { Client } from 'pg';
+import { CursorCodec } from '../../apps/api/src/common/cursors';
 import { parseListQuery } from '../../apps/api/src/common/list-query';
 import { fetchPage } from '../../apps/api/src/common/paging';
 import { startServer, TestServer } from '../support/app';
@@ -23,7 +24,13 @@ const USERS = 20_000;
 const GROUPS = 2_000;
 /** One group large enough that reading all of its member rows would show in a plan's cost. */
 const BIG_GROUP_MEMBERS = 10_000;
+/** Groups nested in a chain (the last NESTING groups), and the users of the innermost. */
+const NESTING = 50;
+const NESTED_USERS = 1_000;
+/** PostgreSQL's default jit_above_cost: a plan that costs more would be JIT-compiled where JIT is on. */
+const JIT_ABOVE_COST = 100_000;
 const BASE_URL = 'http://127.0.0.1/v2';
+const cursors = new CursorCodec(Buffer.alloc(32, 7));
 
 interface PlanNode {
   'Node Type': string;
@@ -32,6 +39,11 @@ interface PlanNode {
   'Index Cond'?: string;
   Filter?: string;
   'Conflict Arbiter Indexes'?: string[];
+  'Parent Relationship'?: string;
+  'Subplan Name'?: string;
+  'Plan Rows'?: number;
+  'Actual Rows'?: number;
+  'Total Cost'?: number;
   Plans?: PlanNode[];
 }
 
@@ -39,6 +51,18 @@ const INDEX_SCANS = new Set(['Index Scan', 'Index Only Scan', 'Bitmap Index Scan
 
 function flatten(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(flatten)];
+}
+
+/**
+ * Subplans run once per row of their parent: what a correlated subquery becomes. A hashed subplan
+ * is computed once and probed; an InitPlan once per statement. Only plain SubPlans are per row.
+ */
+function perRowSubplans(plan: PlanNode): string[] {
+  // JSON plans name a subplan "SubPlan n" and say "hashed SubPlan n" where its parent uses it.
+  const text = JSON.stringify(plan);
+  return flatten(plan)
+    .filter((n) => n['Parent Relationship'] === 'SubPlan' && !text.includes(`hashed ${n['Subplan Name']}`))
+    .map((n) => `${n['Subplan Name']}: ${n['Node Type']} ${n['Relation Name'] ?? ''}`.trim());
 }
 
 /** One line per node that reads a table or an index, for assertions and readable failures. */
@@ -109,6 +133,21 @@ async function seed(db: Client): Promise<void> {
      FROM generate_series(1, $3::int) AS i`,
     [USERS, GROUPS, BIG_GROUP_MEMBERS],
   );
+  // A chain of NESTING groups, each containing the next, the innermost holding NESTED_USERS users:
+  // the shape of issue 10 (1,000 users in the innermost of 50 nested groups).
+  await db.query(
+    `INSERT INTO group_members (group_id, member_id, member_type, child_group_id)
+     SELECT md5('explain-group-' || g)::uuid, md5('explain-group-' || (g + 1))::uuid, 'Group', md5('explain-group-' || (g + 1))::uuid
+     FROM generate_series($1::int - $2::int + 1, $1::int - 1) AS g`,
+    [GROUPS, NESTING],
+  );
+  await db.query(
+    `INSERT INTO group_members (group_id, member_id, member_type, user_id)
+     SELECT md5('explain-group-' || $1::int)::uuid, md5('explain-user-' || i)::uuid, 'User', md5('explain-user-' || i)::uuid
+     FROM generate_series($2::int + 1, $2::int + $3::int) AS i
+     ON CONFLICT DO NOTHING`,
+    [GROUPS, BIG_GROUP_MEMBERS, NESTED_USERS],
+  );
   await db.query('ANALYZE');
 }
 
@@ -120,6 +159,12 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
   let captured: { sql: string; params: unknown[] }[] = [];
 
   const prismaStub = {
+    reads: {
+      query: async (sql: string, params: unknown[] = []) => {
+        captured.push({ sql, params });
+        return (await db.query(sql, params)).rows;
+      },
+    },
     client: {
       $queryRawUnsafe: async (sql: string, ...params: unknown[]) => {
         captured.push({ sql, params });
@@ -236,6 +281,7 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
         resourceType: 'User',
         baseUrl: BASE_URL,
         cursorTimeoutSeconds: 3600,
+        cursors,
       });
       expect(page.totalResults).toBe(1);
       expect(page.rows).toHaveLength(1);
@@ -248,7 +294,13 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
     it('a cursor page starts at its key in users_created_idx instead of reading the index from the start', async () => {
       const users = new UsersRepository(prisma);
       const limits = { maxResults: 1000, defaultPageSize: 100 };
-      const options = { registry, resourceType: 'User' as const, baseUrl: BASE_URL, cursorTimeoutSeconds: 3600 };
+      const options = {
+        registry,
+        resourceType: 'User' as const,
+        baseUrl: BASE_URL,
+        cursorTimeoutSeconds: 3600,
+        cursors,
+      };
       const first = await fetchPage(parseListQuery({ cursor: '', count: '100' }, limits), users, options);
       expect(first.nextCursor).toBeDefined();
       captured = [];
@@ -298,6 +350,77 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
         ['groups', 'group_members'],
       );
     });
+  });
+
+  describe('groups predicates and memberships (issue 10, findings 1 and 8)', () => {
+    it.each([
+      'groups.display co "x0"',
+      'groups.display sw "Group 19"',
+      'groups.type eq "indirect"',
+      'groups.value ne "00000000-0000-4000-8000-000000000000"',
+      'not (groups.display eq "Group 7")',
+      'groups[type eq "direct" and display co "Group 2000"]',
+      'userName sw "user1" or groups.display co "Group 1999"',
+    ])('%s computes its set once per statement, with no subquery per user row', async (filter) => {
+      const { sql, plan } = await planOf('User', filter);
+      const found = perRowSubplans(plan);
+      expect(found.length ? [...found, `plan: ${scans(plan).join(' / ')}`, `sql: ${sql}`] : []).toEqual([]);
+      // One walk of the group graph: one recursive union in the whole plan.
+      expect(flatten(plan).filter((n) => n['Node Type'] === 'Recursive Union')).toHaveLength(1);
+    });
+
+    it('groups.value eq "<innermost>" reaches its users through the member indexes', async () => {
+      const inner = await one(`SELECT md5('explain-group-' || ${GROUPS})::uuid::text AS v`);
+      const { sql, plan } = await planOf('User', `groups.value eq "${inner}"`);
+      expect(perRowSubplans(plan)).toEqual([]);
+      expect(problems(sql, plan, { indexes: ['group_members_pkey', 'group_members_user_id_idx'] })).toEqual([]);
+    });
+
+    async function membershipsPlan(count: number): Promise<PlanNode> {
+      const users = new UsersRepository(prisma);
+      const { rows } = await db.query<{ id: string }>(
+        `SELECT md5('explain-user-' || i)::uuid::text AS id FROM generate_series($1::int + 1, $1::int + $2::int) AS i`,
+        [BIG_GROUP_MEMBERS, count],
+      );
+      captured = [];
+      const memberships = await users.memberships(rows.map((r) => r.id));
+      // Every one of these users is in the innermost group, hence in all NESTING groups (and its own small one).
+      expect(new Set(memberships.map((m) => m.userId)).size).toBe(count);
+      expect(memberships.length).toBeGreaterThanOrEqual(count * NESTING);
+      const [{ sql, params }] = captured;
+      const { rows: explained } = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
+        params,
+      );
+      return explained[0]['QUERY PLAN'][0].Plan;
+    }
+
+    it.each([20, 1000])(
+      'the memberships of %d users in the innermost of 50 nested groups: estimated near their size, below JIT cost',
+      async (count) => {
+        const plan = await membershipsPlan(count);
+        const estimated = plan['Plan Rows'] ?? 0;
+        const actual = plan['Actual Rows'] ?? 0;
+        // The old statement carried every user through the walk: its estimate grew with users x depth
+        // (16M rows measured in issue 10) and its cost crossed jit_above_cost.
+        expect({ estimated, withinTenfold: estimated <= 10 * actual && actual <= 10 * estimated }).toEqual({
+          estimated,
+          withinTenfold: true,
+        });
+        expect(plan['Total Cost']).toBeLessThan(JIT_ABOVE_COST);
+        // The walk carries groups, not users x groups: its rows do not grow with the users of the page
+        // (the old statement walked count x NESTING rows, and was estimated from that).
+        const walked = flatten(plan).filter((n) => n['Node Type'] === 'Recursive Union');
+        expect(walked).toHaveLength(1);
+        expect(walked[0]['Actual Rows']).toBeLessThan((count * NESTING) / 10);
+        if (count <= 100) {
+          // A page's direct memberships are found through the index, not by reading every membership
+          // (for a thousand users out of this seed's 31,000 memberships, a scan is the cheaper plan).
+          expect(seqScans(plan, ['group_members', 'users'])).toEqual([]);
+        }
+        expect(perRowSubplans(plan)).toEqual([]);
+      },
+    );
   });
 
   describe('member deltas', () => {

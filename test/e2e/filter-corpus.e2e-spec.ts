@@ -511,6 +511,31 @@ const USER_CASES: Case<UserLabel>[] = [
   { filter: 'groups.$ref eq "{base}/Groups/{id:eng}"', expected: ['ann', 'fay', 'gus', 'ivy'] },
   { filter: 'groups.value ne "{id:eng}"', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'] },
   { filter: 'groups.value eq "{id:eng}" and not (groups.value eq "{id:sales}")', expected: ['ann', 'fay', 'gus'] },
+  // Every groups predicate is one set computed per statement (issue 10); the same answers as element by element.
+  { filter: 'groups.display co "sales"', expected: ['bob', 'eve', 'ivy'], note: 'nested: eve through emea' },
+  { filter: 'groups.display gt "f"', expected: ['bob', 'eve', 'ivy'] },
+  { filter: 'groups.display ew "{tag}"', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'] },
+  { filter: 'not (groups.display co "engineering")', expected: ['bob', 'cid', 'dee', 'eve', 'hal', 'jon'] },
+  { filter: 'groups.type eq "direct"', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'] },
+  { filter: 'groups[type eq "direct" and display sw "all staff"]', expected: ['jon'] },
+  { filter: 'groups[type eq "indirect" and display co "sales"]', expected: ['eve'] },
+  { filter: 'groups[not (type eq "indirect")]', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'] },
+  {
+    filter: 'groups[display co "staff" or type eq "direct"]',
+    expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'],
+  },
+  { filter: 'groups.value ne "{id:all}"', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy'] },
+  { filter: 'not (groups.value ne "{id:all}")', expected: ['cid', 'dee', 'hal', 'jon'] },
+  { filter: 'groups.$ref co "/Groups/{id:emea}"', expected: ['eve'] },
+  { filter: 'groups.display pr', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'] },
+  { filter: 'groups[display pr]', expected: ['ann', 'bob', 'eve', 'fay', 'gus', 'ivy', 'jon'] },
+  { filter: 'groups eq null', expected: ['cid', 'dee', 'hal'] },
+  {
+    filter: 'groups.type eq "indirect" or userName sw "c"',
+    expected: ['ann', 'bob', 'cid', 'eve', 'fay', 'gus', 'ivy'],
+  },
+  { filter: 'groups.value eq "{id:sales}" and groups.value eq "{id:eng}"', expected: ['ivy'] },
+  { filter: 'groups.value eq "not-a-uuid"', expected: [] },
 
   // Logic: precedence (not > and > or), parentheses, keywords in any case.
   {
@@ -616,6 +641,19 @@ const INVALID_USER_FILTERS: InvalidCase[] = [
     filter: Array.from({ length: 65 }, (_, i) => `userName eq "u${i}"`).join(' or '),
     scimType: 'invalidFilter',
   },
+  // Calendar dates are checked before SQL sees them (issue 10, finding 4).
+  { filter: 'meta.created gt "2020-13-01T00:00:00Z"', scimType: 'invalidFilter' },
+  { filter: 'meta.created gt "2020-02-30T00:00:00Z"', scimType: 'invalidFilter' },
+  { filter: 'meta.created gt "0000-01-01T00:00:00Z"', scimType: 'invalidFilter' },
+  { filter: 'meta.lastModified lt "2020-01-01T00:00:00+99:99"', scimType: 'invalidFilter' },
+  { filter: 'meta.created gt 2020-13-01T00:00:00Z', scimType: 'invalidFilter' },
+  { filter: 'meta.created gt 2020-01-01', scimType: 'invalidFilter' },
+  // The cost budget (issue 10, finding 1): sixty substring matches over element rows are refused.
+  {
+    filter: Array.from({ length: 60 }, (_, i) => `emails[value co "x${i}"]`).join(' or '),
+    scimType: 'invalidFilter',
+  },
+  { filter: Array.from({ length: 11 }, (_, i) => `groups.display co "x${i}"`).join(' or '), scimType: 'invalidFilter' },
 ];
 
 const INVALID_GROUP_FILTERS: InvalidCase[] = [
@@ -627,6 +665,11 @@ const INVALID_GROUP_FILTERS: InvalidCase[] = [
   { filter: `${E}:department eq "x"`, scimType: 'invalidFilter' },
   { filter: 'groups.value eq "x"', scimType: 'invalidFilter' },
   { filter: 'meta.created ge "not a date"', scimType: 'invalidFilter' },
+  { filter: 'meta.created ge "2020-02-30T00:00:00Z"', scimType: 'invalidFilter' },
+  {
+    filter: Array.from({ length: 60 }, (_, i) => `members.display co "x${i}"`).join(' or '),
+    scimType: 'invalidFilter',
+  },
 ];
 
 /** A case's test name: the filter as written, placeholders included, then its note. */

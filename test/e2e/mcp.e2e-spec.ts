@@ -465,6 +465,20 @@ describe('MCP endpoint over raw HTTP', () => {
       const filter = await callTool('search_users', { filter: 'userName zz "x"' });
       expect(filter.isError).toBe(true);
       expect(filter.content[0].text).toMatch(/^SCIM error 400 invalidFilter: /);
+      // Out-of-range dates are the client's 400, not a failing cast (issue 10, finding 4).
+      for (const date of [
+        '2020-13-01T00:00:00Z',
+        '2020-02-30T00:00:00Z',
+        '0000-01-01T00:00:00Z',
+        '2020-01-01T00:00:00+99:99',
+      ]) {
+        const dated = await callTool('search_users', { filter: `meta.created gt "${date}"` });
+        expect({ date, isError: dated.isError, text: dated.content[0].text }).toEqual({
+          date,
+          isError: true,
+          text: expect.stringMatching(/^SCIM error 400 invalidFilter: /),
+        });
+      }
       const cursor = await callTool('search_users', { cursor: 'bm90LWEtY3Vyc29y' });
       expect(cursor.isError).toBe(true);
       expect(cursor.content[0].text).toContain('invalidCursor');

@@ -1,9 +1,12 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { AuthModule } from './auth/auth.module';
 import { BulkModule } from './bulk/bulk.module';
+import { CURSOR_KEY_SETTING, CursorCodec } from './common/cursors';
 import { PasswordHashingScopeInterceptor } from './common/hashing-scope.interceptor';
+import { RequestScopeMiddleware } from './common/request-scope.middleware';
 import { RouteTable } from './common/route-table';
 import { ScimExceptionFilter } from './common/scim-exception.filter';
 import { ScimResponseInterceptor } from './common/scim-response.interceptor';
@@ -18,7 +21,11 @@ import { GroupsModule } from './groups/groups.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestScopeMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+
   /** The whole application for one configuration; tests build it exactly as production does. */
   static register(config: AppConfig, routes: RouteTable = new RouteTable()): DynamicModule {
     return {
@@ -40,11 +47,19 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: RouteTable, useValue: routes },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
+        SettingsRepository,
+        {
+          // One key for every instance, kept in the database so cursors survive restarts.
+          provide: CursorCodec,
+          inject: [SettingsRepository],
+          useFactory: async (settings: SettingsRepository) =>
+            new CursorCodec(await settings.secret(CURSOR_KEY_SETTING)),
+        },
         { provide: APP_FILTER, useClass: ScimExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: ScimResponseInterceptor },
         { provide: APP_INTERCEPTOR, useClass: PasswordHashingScopeInterceptor },
       ],
-      exports: [APP_CONFIG, RouteTable, SchemaRegistry],
+      exports: [APP_CONFIG, RouteTable, SchemaRegistry, SettingsRepository, CursorCodec],
     };
   }
 }

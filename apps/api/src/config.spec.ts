@@ -7,11 +7,24 @@ describe('loadConfig', () => {
       port: 3000,
       host: '127.0.0.1',
       publicUrl: 'http://127.0.0.1:3000',
-      database: { url: undefined, dataDir: './data', poolSize: 10 },
+      database: { url: undefined, dataDir: './data', poolSize: 10, statementTimeoutMs: 5000, lockTimeoutMs: 3000 },
+      filter: { maxResults: 1000, maxCost: 100 },
       discoveryPublic: true,
       bodyLimit: 1048576,
       logLevel: 'info',
     });
+  });
+
+  it('reads the database timeouts and the filter cost budget, 0 turning a timeout off', () => {
+    const config = loadConfig({
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+      DATABASE_LOCK_TIMEOUT_MS: '250',
+      FILTER_MAX_COST: '40',
+    });
+    expect(config.database).toMatchObject({ statementTimeoutMs: 0, lockTimeoutMs: 250 });
+    expect(config.filter.maxCost).toBe(40);
+    expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: '-1' })).toThrow(/DATABASE_STATEMENT_TIMEOUT_MS/);
+    expect(() => loadConfig({ FILTER_MAX_COST: '0' })).toThrow(/FILTER_MAX_COST/);
   });
 
   it('derives PUBLIC_URL from HOST and PORT, using loopback for wildcard hosts', () => {

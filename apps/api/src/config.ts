@@ -14,6 +14,7 @@ import {
   getMetadataStorage,
   validateSync,
 } from 'class-validator';
+import { DEFAULT_FILTER_MAX_COST } from '@roster/db/filter-sql';
 import { isIP } from 'node:net';
 import { parseTrustedIssuers, SIGNING_ALGORITHMS, SigningAlgorithm, TrustedIssuer } from './auth/auth-config';
 
@@ -48,6 +49,8 @@ export class EnvironmentDto {
   DATABASE_URL?: string;
   @IsOptional() @IsString() @MinLength(1) DATA_DIR?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) DATABASE_POOL_SIZE?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) DATABASE_STATEMENT_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(600000) DATABASE_LOCK_TIMEOUT_MS?: number;
   @IsOptional()
   @IsString()
   @MinLength(24, { message: 'SCIM_ADMIN_TOKEN must be at least 24 characters' })
@@ -57,6 +60,7 @@ export class EnvironmentDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) BULK_MAX_OPERATIONS?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(256 * 1024 * 1024) BULK_MAX_PAYLOAD_SIZE?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) FILTER_MAX_RESULTS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) FILTER_MAX_COST?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) DEFAULT_PAGE_SIZE?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1024) @Max(16 * 1024 * 1024) LOGO_MAX_BYTES?: number;
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL?: string;
@@ -101,13 +105,24 @@ export interface AppConfig {
   port: number;
   host: string;
   publicUrl: string;
-  /** `loadDataDir` is never read from the environment: tests start in-memory databases from a migrated dump. */
-  database: { url?: string; dataDir: string; poolSize: number; loadDataDir?: Blob };
+  /**
+   * statementTimeoutMs / lockTimeoutMs: PostgreSQL's statement_timeout and lock_timeout (0: none).
+   * `loadDataDir` is never read from the environment: tests start in-memory databases from a migrated dump.
+   */
+  database: {
+    url?: string;
+    dataDir: string;
+    poolSize: number;
+    statementTimeoutMs: number;
+    lockTimeoutMs: number;
+    loadDataDir?: Blob;
+  };
   adminToken?: string;
   discoveryPublic: boolean;
   bodyLimit: number;
   bulk: { maxOperations: number; maxPayloadSize: number };
-  filter: { maxResults: number };
+  /** maxResults: largest page; maxCost: the filter cost budget (see FILTER_COSTS in libs/db). */
+  filter: { maxResults: number; maxCost: number };
   defaultPageSize: number;
   logoMaxBytes: number;
   logLevel: string;
@@ -233,7 +248,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host,
     publicUrl: (dto.PUBLIC_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, ''),
-    database: { url: dto.DATABASE_URL, dataDir: dto.DATA_DIR ?? './data', poolSize: dto.DATABASE_POOL_SIZE ?? 10 },
+    database: {
+      url: dto.DATABASE_URL,
+      dataDir: dto.DATA_DIR ?? './data',
+      poolSize: dto.DATABASE_POOL_SIZE ?? 10,
+      statementTimeoutMs: dto.DATABASE_STATEMENT_TIMEOUT_MS ?? 5000,
+      lockTimeoutMs: dto.DATABASE_LOCK_TIMEOUT_MS ?? 3000,
+    },
     adminToken: dto.SCIM_ADMIN_TOKEN,
     discoveryPublic: dto.DISCOVERY_PUBLIC ?? true,
     bodyLimit: dto.BODY_LIMIT ?? 1024 * 1024,
@@ -241,7 +262,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxOperations: dto.BULK_MAX_OPERATIONS ?? 1000,
       maxPayloadSize: dto.BULK_MAX_PAYLOAD_SIZE ?? 4 * 1024 * 1024,
     },
-    filter: { maxResults: dto.FILTER_MAX_RESULTS ?? 1000 },
+    filter: { maxResults: dto.FILTER_MAX_RESULTS ?? 1000, maxCost: dto.FILTER_MAX_COST ?? DEFAULT_FILTER_MAX_COST },
     defaultPageSize: dto.DEFAULT_PAGE_SIZE ?? 100,
     logoMaxBytes: dto.LOGO_MAX_BYTES ?? 1024 * 1024,
     logLevel: dto.LOG_LEVEL ?? 'info',

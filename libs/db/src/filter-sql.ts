@@ -2,6 +2,7 @@ import {
   AttrPath,
   AttributeDefinition,
   AttributeType,
+  canonicalDateTime,
   CompareOp,
   Filter,
   FilterValue,
@@ -17,11 +18,17 @@ import {
  * where there is one, jsonb_array_elements otherwise), which gives valuePath filters their
  * same-element meaning; every other attribute is read from the JSONB document. Every predicate
  * is two-valued (never NULL), so that `not` means what it says.
+ *
+ * A user's `groups` are not stored: they are the groups that contain the user, directly or
+ * through nested groups. Predicates on them are compiled as set operations computed once per
+ * statement (restrict the groups, walk nested groups downwards, semi-join the users), never as
+ * a subquery per user row.
+ *
+ * Every filter has a cost (FILTER_COSTS), checked against a budget before any SQL runs, so that
+ * one request cannot ask for an arbitrarily expensive statement.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// xsd:dateTime, with any number of fractional digits (Entra sends seven).
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i;
 
 export class SqlParams {
   readonly values: unknown[] = [];
@@ -42,7 +49,20 @@ export interface SqlCompileContext {
   alias?: string;
   /** Ties the members of a `members[...]` filter to one membership row (for deleting by filter). */
   memberCorrelation?: string;
+  /** Largest accepted filter cost (FILTER_COSTS); DEFAULT_FILTER_MAX_COST when unset. */
+  maxCost?: number;
 }
+
+/**
+ * What a filter costs. Each comparison or presence term costs `term`, or `scan` when no index can
+ * answer it (`co`/`ew`, `sw` without a prefix index, attributes read from the JSONB document);
+ * each multi-valued attribute evaluated per row (EXISTS over its elements) adds `element`; each
+ * predicate on a user's `groups` (a walk of the group graph) adds `groups`.
+ */
+export const FILTER_COSTS = Object.freeze({ term: 1, scan: 2, element: 3, groups: 10 });
+
+/** 64 indexed terms (the parser's term limit) fit; 60 substring matches over element rows do not. */
+export const DEFAULT_FILTER_MAX_COST = 100;
 
 /** A scalar the predicate builders can compare: its SQL text and what kind of value it is. */
 interface Operand {
@@ -55,6 +75,10 @@ interface Operand {
   uuid?: boolean;
   /** Text column that may hold '' (treated as absent by `pr`). */
   text?: boolean;
+  /** A typed column (of the resource or of an element row): compared without reading the document. */
+  column?: boolean;
+  /** An index answers `sw` on it (text_pattern_ops on the folded value). */
+  prefixIndexed?: boolean;
 }
 
 /** Where the elements of a multi-valued attribute come from, and how to read their sub-attributes. */
@@ -68,12 +92,54 @@ type Scope =
   { kind: 'resource' } | { kind: 'element'; attribute: AttributeDefinition; source: ElementSource; path: string };
 
 export function compileFilter(filter: Filter, context: SqlCompileContext): string {
-  return new FilterCompiler(context).compile(filter, { kind: 'resource' }, 0);
+  const compiler = new FilterCompiler(context);
+  const sql = compiler.compile(filter, { kind: 'resource' }, 0);
+  const budget = context.maxCost ?? DEFAULT_FILTER_MAX_COST;
+  if (compiler.cost > budget) {
+    throw ScimError.badRequest(
+      'invalidFilter',
+      `The filter is too expensive: it costs ${compiler.cost} where at most ${budget} is allowed ` +
+        `(a term costs ${FILTER_COSTS.term}, ${FILTER_COSTS.scan} without an index such as co and ew; ` +
+        `a multi-valued attribute adds ${FILTER_COSTS.element}, a groups predicate ${FILTER_COSTS.groups}). ` +
+        'Narrow it, or split it into several requests.',
+    );
+  }
+  return sql;
 }
 
-/** The ORDER BY expression for `sortBy`, or a 400 invalidValue for attributes that cannot sort. */
-export function compileSortKey(sortBy: string, context: SqlCompileContext): { sql: string; type: AttributeType } {
+/** The cost of a filter, without compiling it to a statement (for tests and documentation). */
+export function filterCost(filter: Filter, context: SqlCompileContext): number {
+  const compiler = new FilterCompiler({ ...context, params: new SqlParams() });
+  compiler.compile(filter, { kind: 'resource' }, 0);
+  return compiler.cost;
+}
+
+/** A sort key: the ORDER BY expression and what its values are, for keyset cursors. */
+export interface SortKey {
+  sql: string;
+  type: AttributeType;
+  /** Values are UUIDs (compared with a uuid column). */
+  uuid?: boolean;
+}
+
+/**
+ * The ORDER BY expression for `sortBy`, or a 400 invalidValue for attributes that cannot sort.
+ * A sort key never takes parameters: the same statement counts without it, and an ordering
+ * needs no client value. Values built from a constant prefix (`meta.location`, a `$ref`) sort
+ * like what follows the prefix.
+ */
+export function compileSortKey(sortBy: string, context: SqlCompileContext): SortKey {
+  const params = new SqlParams();
+  const key = sortKeyOf(sortBy, { ...context, params });
+  if (params.values.length > 0) {
+    throw ScimError.badRequest('invalidValue', `sortBy cannot use "${sortBy.trim()}".`);
+  }
+  return key;
+}
+
+function sortKeyOf(sortBy: string, context: SqlCompileContext): SortKey {
   const compiler = new FilterCompiler(context);
+  const r = context.alias ?? 'r';
   const resolved = context.registry.resolveName(context.resourceType, sortBy.trim());
   if (!resolved) {
     throw ScimError.badRequest('invalidValue', `sortBy names an unknown attribute "${sortBy}".`);
@@ -93,6 +159,22 @@ export function compileSortKey(sortBy: string, context: SqlCompileContext): { sq
   const target = subAttribute ?? attribute;
   if (target.type === 'complex') {
     throw ScimError.badRequest('invalidValue', `sortBy needs a simple attribute, not "${resolved.canonicalPath}".`);
+  }
+  const extensionId = resolved.extension ? resolved.schemaId : undefined;
+  if (!extensionId && resolved.canonicalPath === 'meta.location') {
+    // `<base>/Users/<id>`: the prefix is the same for every row, so it sorts like the id.
+    return { sql: `${r}.id`, type: 'string', uuid: true };
+  }
+  if (extensionId && attribute.name === 'manager' && subAttribute?.name === '$ref') {
+    // `<base>/Users/<manager id>`: sorts like the manager's id as stored.
+    return { sql: `(${r}.doc->${jsonKey(extensionId)}->'manager'->>'value')`, type: 'string' };
+  }
+  if (extensionId && context.resourceType === 'Group' && attribute.name === 'logo') {
+    // `<base>/Groups/<id>/Logo` when the group has a logo, absent otherwise.
+    return {
+      sql: `(CASE WHEN EXISTS (SELECT 1 FROM group_logos gl WHERE gl.group_id = ${r}.id) THEN ${r}.id::text END)`,
+      type: 'string',
+    };
   }
   const operand = compiler.singularOperand(
     resolved.canonicalPath,
@@ -135,6 +217,8 @@ function jsonKey(name: string): string {
 class FilterCompiler {
   private readonly alias: string;
   private elementCounter = 0;
+  /** What the filter compiled so far costs (FILTER_COSTS). */
+  cost = 0;
 
   constructor(private readonly context: SqlCompileContext) {
     this.alias = context.alias ?? 'r';
@@ -148,8 +232,14 @@ class FilterCompiler {
         return `(${this.compile(filter.left, scope, depth)} OR ${this.compile(filter.right, scope, depth)})`;
       case 'not':
         return `(NOT ${this.compile(filter.filter, scope, depth)})`;
-      case 'present':
-        return this.complexPresence(filter.path, scope) ?? this.term(filter.path, scope, (operand) => present(operand));
+      case 'present': {
+        const presence = this.complexPresence(filter.path, scope);
+        if (presence) {
+          return presence;
+        }
+        const groups = this.groupsTerm(filter, scope);
+        return groups ?? this.term(filter.path, scope, 'pr', (operand) => present(operand));
+      }
       case 'compare': {
         // `name eq null` asks whether the complex attribute is there at all, like `not (name pr)`.
         const presence =
@@ -159,23 +249,122 @@ class FilterCompiler {
         if (presence) {
           return filter.op === 'eq' ? `(NOT ${presence})` : presence;
         }
-        return this.compare(filter.path, filter.op, filter.value, scope);
+        const groups = this.groupsTerm(filter, scope);
+        const { op, value } = filter;
+        return (
+          groups ??
+          this.term(filter.path, scope, op, (operand, label) =>
+            comparison(operand, op, value, label, this.context.params),
+          )
+        );
       }
       case 'valuePath':
         return this.valuePath(filter.path, filter.filter, scope, depth);
     }
   }
 
-  private compare(path: AttrPath, op: CompareOp, value: FilterValue, scope: Scope): string {
-    if (scope.kind === 'resource' && this.context.resourceType === 'User' && op === 'eq' && typeof value === 'string') {
-      // `groups.value eq "<id>"` is how clients ask "who is in this group": answer it from the
-      // group's side, walking nested groups downwards, instead of computing every user's groups.
-      const resolved = this.context.registry.resolve('User', path);
-      if (resolved?.attributePath === 'groups' && (resolved.subAttribute?.name ?? 'value') === 'value') {
-        return this.usersInGroup(value);
-      }
+  /** Adds what one comparison or presence term on `operand` costs. */
+  private charge(operand: Operand, op: CompareOp | 'pr'): void {
+    const scan = op === 'co' || op === 'ew' || (op === 'sw' && !operand.prefixIndexed) || !operand.column;
+    this.cost += scan ? FILTER_COSTS.scan : FILTER_COSTS.term;
+  }
+
+  /** The `groups` attribute of User, when `path` names it (or one of its sub-attributes). */
+  private groupsAttribute(path: AttrPath, scope: Scope): { attribute: AttributeDefinition; sub?: string } | undefined {
+    if (scope.kind !== 'resource' || this.context.resourceType !== 'User') {
+      return undefined;
     }
-    return this.term(path, scope, (operand, label) => comparison(operand, op, value, label, this.context.params));
+    const resolved = this.context.registry.resolve('User', path);
+    if (!resolved || resolved.extension || resolved.attributePath !== 'groups') {
+      return undefined;
+    }
+    return { attribute: resolved.attribute, ...(resolved.subAttribute ? { sub: resolved.subAttribute.name } : {}) };
+  }
+
+  /** `groups.display co "x"` is `groups[display co "x"]`: one element satisfies it. */
+  private groupsTerm(filter: Filter & { kind: 'compare' | 'present' }, scope: Scope): string | undefined {
+    const groups = this.groupsAttribute(filter.path, scope);
+    if (!groups) {
+      return undefined;
+    }
+    const path = { attr: groups.sub ?? 'value' };
+    return this.groupsSet(
+      groups.attribute,
+      filter.kind === 'present' ? { kind: 'present', path } : { ...filter, path },
+    );
+  }
+
+  /**
+   * "Some group of the user satisfies `inner`", as one set computed once per statement: the
+   * groups that satisfy it (whatever a membership's type, when `inner` names the type), every
+   * group nested in them, walked downwards once, then the users that are members of those,
+   * semi-joined by id. A user's element for a group is `direct` when the user is a member of the
+   * group itself, `indirect` when only of a group nested in it (as the representation says).
+   */
+  private groupsSet(attribute: AttributeDefinition, inner: Filter): string {
+    const r = this.alias;
+    const n = ++this.elementCounter;
+    const [g, w, gm, m] = [`gg${n}`, `gw${n}`, `gm${n}`, `gu${n}`];
+    this.cost += FILTER_COSTS.groups;
+    if (inner.kind === 'present') {
+      // Every element has a value, display, type and $ref: present means "has a group", and a user
+      // with any group is a direct member of one.
+      return `EXISTS (SELECT 1 FROM group_members ${gm} WHERE ${gm}.user_id = ${r}.id)`;
+    }
+    const scope = (type: string): Scope => ({
+      kind: 'element',
+      attribute,
+      path: 'groups',
+      source: { from: '', operand: (sub) => this.groupOperand(sub, g, type) },
+    });
+    const walk = (anchor: string, step: string) =>
+      `WITH RECURSIVE ${w} AS (${anchor} UNION ${step} FROM group_members ${gm} JOIN ${w} ON ${gm}.group_id = ${w}.gid ` +
+      `WHERE ${gm}.child_group_id IS NOT NULL)`;
+    if (!mentions(inner, 'type')) {
+      const restrict = this.compile(inner, scope('NULL'), 1);
+      return (
+        `${r}.id IN (${walk(`SELECT ${g}.id AS gid FROM groups ${g} WHERE ${restrict}`, `SELECT ${gm}.child_group_id`)} ` +
+        `SELECT ${gm}.user_id FROM group_members ${gm} JOIN ${w} ON ${gm}.group_id = ${w}.gid WHERE ${gm}.user_id IS NOT NULL)`
+      );
+    }
+    // The groups worth walking from: those where the element could satisfy `inner` as a direct or
+    // as an indirect membership. The cost is the filter's once, not three times.
+    const direct = this.compile(inner, scope(`'direct'`), 1);
+    const cost = this.cost;
+    const restrict = `(${direct} OR ${this.compile(inner, scope(`'indirect'`), 1)})`;
+    const test = this.compile(inner, scope(`(CASE WHEN ${m}.direct THEN 'direct' ELSE 'indirect' END)`), 1);
+    this.cost = cost;
+    return (
+      `${r}.id IN (${walk(`SELECT ${g}.id AS root, ${g}.id AS gid, true AS self FROM groups ${g} WHERE ${restrict}`, `SELECT ${w}.root, ${gm}.child_group_id, false`)} ` +
+      `SELECT ${m}.user_id FROM (SELECT ${gm}.user_id, ${w}.root, bool_or(${w}.self) AS direct ` +
+      `FROM group_members ${gm} JOIN ${w} ON ${gm}.group_id = ${w}.gid WHERE ${gm}.user_id IS NOT NULL GROUP BY ${gm}.user_id, ${w}.root) ${m} ` +
+      `JOIN groups ${g} ON ${g}.id = ${m}.root WHERE ${test})`
+    );
+  }
+
+  /** A sub-attribute of a `groups` element, for the group row `g`; `type` is its SQL. */
+  private groupOperand(sub: AttributeDefinition, g: string, type: string): Operand {
+    switch (sub.name) {
+      case 'value':
+        return { sql: `${g}.id`, type: 'string', caseExact: true, uuid: true, column: true };
+      case 'display':
+        return {
+          sql: `${g}.display_name::text`,
+          type: 'string',
+          caseExact: false,
+          text: true,
+          column: true,
+          prefixIndexed: true,
+        };
+      case 'type':
+        return { sql: type, type: 'string', caseExact: false, column: true };
+      default:
+        return {
+          sql: `(${this.context.params.add(this.context.baseUrl)} || '/Groups/' || ${g}.id::text)`,
+          type: 'reference',
+          caseExact: true,
+        };
+    }
   }
 
   /**
@@ -193,11 +382,16 @@ class FilterCompiler {
     }
     const extension = resolved.extension ? resolved.schemaId : undefined;
     if (resolved.attribute.multiValued) {
+      if (this.groupsAttribute(path, scope)) {
+        return this.groupsSet(resolved.attribute, { kind: 'present', path: { attr: 'value' } });
+      }
+      this.cost += FILTER_COSTS.element + FILTER_COSTS.term;
       return `EXISTS (SELECT 1 ${this.elementSource(resolved.attribute, resolved.attributePath, extension).from})`;
     }
     if (resolved.attribute.name === 'meta' && !extension) {
       return 'true';
     }
+    this.cost += FILTER_COSTS.scan;
     const doc = extension ? `${this.alias}.doc->${jsonKey(extension)}` : `${this.alias}.doc`;
     return present({
       sql: '',
@@ -230,22 +424,23 @@ class FilterCompiler {
    * Resolves a path in the current scope and builds a predicate on it; multi-valued attributes
    * become "some element satisfies it".
    */
-  private term(path: AttrPath, scope: Scope, build: (operand: Operand, label: string) => string): string {
+  private term(
+    path: AttrPath,
+    scope: Scope,
+    op: CompareOp | 'pr',
+    build: (operand: Operand, label: string) => string,
+  ): string {
+    const charged = (operand: Operand): Operand => {
+      this.charge(operand, op);
+      return operand;
+    };
     if (scope.kind === 'element') {
-      if (path.uri || path.sub) {
-        throw ScimError.badRequest(
-          'invalidFilter',
-          `Inside ${scope.path}[...], name sub-attributes only: "${path.attr}".`,
-        );
-      }
-      const sub = this.context.registry.subAttribute(scope.attribute, path.attr);
-      if (!sub) {
-        throw ScimError.badRequest('invalidFilter', `${scope.path} has no sub-attribute "${path.attr}".`);
-      }
-      return build(scope.source.operand(sub), `${scope.path}.${sub.name}`);
+      const sub = this.elementSub(scope, path);
+      return build(charged(scope.source.operand(sub)), `${scope.path}.${sub.name}`);
     }
     if (!path.uri && !path.sub && path.attr.toLowerCase() === 'schemas') {
       const source = this.schemasSource();
+      this.cost += FILTER_COSTS.term;
       return `EXISTS (SELECT 1 ${source.from} AND ${build(source.operand(SCHEMAS_ATTRIBUTE), 'schemas')})`;
     }
     const resolved = this.context.registry.resolve(this.context.resourceType, path);
@@ -267,7 +462,8 @@ class FilterCompiler {
         resolved.extension ? resolved.schemaId : undefined,
         new Set([sub.name]),
       );
-      return `EXISTS (SELECT 1 ${source.from} AND ${build(source.operand(sub), `${resolved.attributePath}.${sub.name}`)})`;
+      this.cost += FILTER_COSTS.element;
+      return `EXISTS (SELECT 1 ${source.from} AND ${build(charged(source.operand(sub)), `${resolved.attributePath}.${sub.name}`)})`;
     }
     if (attribute.type === 'complex' && !subAttribute) {
       const value = this.context.registry.subAttribute(attribute, 'value');
@@ -280,12 +476,34 @@ class FilterCompiler {
         value,
         resolved.extension ? resolved.schemaId : undefined,
       );
-      return build(operand, `${canonicalPath}.value`);
+      return build(charged(operand), `${canonicalPath}.value`);
     }
     return build(
-      this.singularOperand(canonicalPath, attribute, subAttribute, resolved.extension ? resolved.schemaId : undefined),
+      charged(
+        this.singularOperand(
+          canonicalPath,
+          attribute,
+          subAttribute,
+          resolved.extension ? resolved.schemaId : undefined,
+        ),
+      ),
       canonicalPath,
     );
+  }
+
+  /** The sub-attribute an element-scope path names, or the 400 for one it does not. */
+  private elementSub(scope: Scope & { kind: 'element' }, path: AttrPath): AttributeDefinition {
+    if (path.uri || path.sub) {
+      throw ScimError.badRequest(
+        'invalidFilter',
+        `Inside ${scope.path}[...], name sub-attributes only: "${path.attr}".`,
+      );
+    }
+    const sub = this.context.registry.subAttribute(scope.attribute, path.attr);
+    if (!sub) {
+      throw ScimError.badRequest('invalidFilter', `${scope.path} has no sub-attribute "${path.attr}".`);
+    }
+    return sub;
   }
 
   private valuePath(path: AttrPath, inner: Filter, scope: Scope, depth: number): string {
@@ -300,6 +518,21 @@ class FilterCompiler {
     if (attribute.type !== 'complex') {
       throw ScimError.badRequest('invalidFilter', `"${resolved.canonicalPath}" is not complex; [...] does not apply.`);
     }
+    if (this.groupsAttribute(path, scope)) {
+      if (inner.kind === 'present') {
+        // Validated like any element term, then answered as "has a group" (see groupsSet).
+        this.elementSub(
+          {
+            kind: 'element',
+            attribute,
+            path: 'groups',
+            source: { from: '', operand: () => ({ sql: '', type: 'string', caseExact: true }) },
+          },
+          inner.path,
+        );
+      }
+      return this.groupsSet(attribute, inner);
+    }
     const extension = resolved.extension ? resolved.schemaId : undefined;
     if (!attribute.multiValued) {
       // name[givenName eq "x"]: a singular complex attribute is its own, only, element.
@@ -310,6 +543,7 @@ class FilterCompiler {
       return this.compile(inner, { kind: 'element', attribute, source, path: resolved.canonicalPath }, depth + 1);
     }
     const source = this.elementSource(attribute, resolved.attributePath, extension, collectNames(inner));
+    this.cost += FILTER_COSTS.element;
     const condition = this.compile(
       inner,
       { kind: 'element', attribute, source, path: resolved.attributePath },
@@ -327,12 +561,13 @@ class FilterCompiler {
   ): Operand {
     const r = this.alias;
     const target = subAttribute ?? attribute;
-    const column = (sql: string, extra: Partial<Operand> = {}): Operand => ({
+    const computed = (sql: string, extra: Partial<Operand> = {}): Operand => ({
       sql,
       type: target.type,
       caseExact: target.caseExact,
       ...extra,
     });
+    const column = (sql: string, extra: Partial<Operand> = {}): Operand => computed(sql, { column: true, ...extra });
     const isGroup = this.context.resourceType === 'Group';
     switch (canonicalPath) {
       case 'id':
@@ -340,10 +575,10 @@ class FilterCompiler {
       case 'externalId':
         return column(`${r}.external_id`, { text: true });
       case 'userName':
-        return column(`${r}.user_name::text`, { text: true });
+        return column(`${r}.user_name::text`, { text: true, prefixIndexed: true });
       case 'displayName':
         return isGroup
-          ? column(`${r}.display_name::text`, { text: true })
+          ? column(`${r}.display_name::text`, { text: true, prefixIndexed: true })
           : column(`${r}.display_name`, { text: true });
       case 'active':
         return column(`${r}.active`);
@@ -356,14 +591,14 @@ class FilterCompiler {
       case 'meta.resourceType':
         return column(`'${this.context.resourceType}'::text`);
       case 'meta.location':
-        return column(
+        return computed(
           `(${this.context.params.add(this.context.baseUrl)} || '/${isGroup ? 'Groups' : 'Users'}/' || ${r}.id::text)`,
         );
       default:
         break;
     }
     if (isGroup && extension && attribute.name === 'logo') {
-      return column(
+      return computed(
         `(CASE WHEN EXISTS (SELECT 1 FROM group_logos gl WHERE gl.group_id = ${r}.id) ` +
           `THEN ${this.context.params.add(this.context.baseUrl)} || '/Groups/' || ${r}.id::text || '/Logo' END)`,
       );
@@ -377,9 +612,9 @@ class FilterCompiler {
       // Stored as {value} only; $ref and displayName are derived on read, so derive them here too.
       const managerId = `(${base}->'manager'->>'value')`;
       if (subAttribute.name === '$ref') {
-        return column(`(${this.context.params.add(this.context.baseUrl)} || '/Users/' || ${managerId})`);
+        return computed(`(${this.context.params.add(this.context.baseUrl)} || '/Users/' || ${managerId})`);
       }
-      return column(
+      return computed(
         `(SELECT coalesce(mu.display_name, mu.user_name::text) FROM users mu WHERE mu.id = ` +
           `(CASE WHEN ${managerId} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN ${managerId}::uuid END))`,
         { text: true },
@@ -416,7 +651,13 @@ class FilterCompiler {
           if (!EMAIL_COLUMNS.has(name)) {
             return this.jsonElementOperand(`to_jsonb(${e})`, sub);
           }
-          return { sql: `${e}."${name}"`, type: sub.type, caseExact: sub.caseExact, text: sub.type === 'string' };
+          return {
+            sql: `${e}."${name}"`,
+            type: sub.type,
+            caseExact: sub.caseExact,
+            text: sub.type === 'string',
+            column: true,
+          };
         },
       };
     }
@@ -429,39 +670,6 @@ class FilterCompiler {
           `LEFT JOIN groups ${mg} ON ${mg}.id = ${e}.child_group_id WHERE ${e}.group_id = ${r}.id` +
           (this.context.memberCorrelation ? ` AND ${e}.member_id = ${this.context.memberCorrelation}` : ''),
         operand: (sub) => this.memberOperand(sub, e, mu, mg, base),
-      };
-    }
-    if (this.context.resourceType === 'User' && attributePath === 'groups') {
-      const anc = `${e}a`;
-      const g = `${e}g`;
-      // Direct memberships, then every group that contains one of those (nested groups).
-      const from =
-        `FROM (WITH RECURSIVE ${anc}(group_id, direct) AS (` +
-        `SELECT gm.group_id, true FROM group_members gm WHERE gm.user_id = ${r}.id ` +
-        `UNION SELECT gm.group_id, false FROM group_members gm JOIN ${anc} ON gm.child_group_id = ${anc}.group_id) ` +
-        `SELECT * FROM ${anc}) ${e} JOIN groups ${g} ON ${g}.id = ${e}.group_id WHERE true`;
-      return {
-        from,
-        operand: (sub) => {
-          switch (sub.name) {
-            case 'value':
-              return { sql: `${e}.group_id`, type: 'string', caseExact: true, uuid: true };
-            case 'display':
-              return { sql: `${g}.display_name::text`, type: 'string', caseExact: false, text: true };
-            case 'type':
-              return {
-                sql: `(CASE WHEN ${e}.direct THEN 'direct' ELSE 'indirect' END)`,
-                type: 'string',
-                caseExact: false,
-              };
-            default:
-              return {
-                sql: `(${this.context.params.add(base)} || '/Groups/' || ${e}.group_id::text)`,
-                type: 'reference',
-                caseExact: true,
-              };
-          }
-        },
       };
     }
     const doc = extension ? `${r}.doc->${jsonKey(extension)}` : `${r}.doc`;
@@ -488,15 +696,16 @@ class FilterCompiler {
   private memberOperand(sub: AttributeDefinition, e: string, mu: string, mg: string, base: string): Operand {
     switch (sub.name) {
       case 'value':
-        return { sql: `${e}.member_id`, type: 'string', caseExact: true, uuid: true };
+        return { sql: `${e}.member_id`, type: 'string', caseExact: true, uuid: true, column: true };
       case 'type':
-        return { sql: `${e}.member_type`, type: 'string', caseExact: false };
+        return { sql: `${e}.member_type`, type: 'string', caseExact: false, column: true };
       case 'display':
         return {
           sql: `coalesce(${mu}.display_name, ${mu}.user_name::text, ${mg}.display_name::text)`,
           type: 'string',
           caseExact: false,
           text: true,
+          column: true,
         };
       default:
         return {
@@ -509,11 +718,7 @@ class FilterCompiler {
     }
   }
 
-  multiValuedSortKey(
-    attribute: AttributeDefinition,
-    sub: AttributeDefinition,
-    path: string,
-  ): { sql: string; type: AttributeType } {
+  multiValuedSortKey(attribute: AttributeDefinition, sub: AttributeDefinition, path: string): SortKey {
     const r = this.alias;
     if (
       this.context.resourceType === 'User' &&
@@ -539,18 +744,6 @@ class FilterCompiler {
         `ELSE '[]'::jsonb END) WITH ORDINALITY se(v, n) ORDER BY (se.v->>'primary') = 'true' DESC, se.n LIMIT 1)`,
       type: sub.type,
     };
-  }
-
-  private usersInGroup(groupId: string): string {
-    if (!UUID.test(groupId)) {
-      return 'false';
-    }
-    const id = this.context.params.add(groupId.toLowerCase());
-    return (
-      `${this.alias}.id IN (WITH RECURSIVE sub(id) AS (SELECT ${id}::uuid UNION ` +
-      `SELECT gm.child_group_id FROM group_members gm JOIN sub ON gm.group_id = sub.id WHERE gm.child_group_id IS NOT NULL) ` +
-      `SELECT gm.user_id FROM group_members gm JOIN sub ON gm.group_id = sub.id WHERE gm.user_id IS NOT NULL)`
-    );
   }
 }
 
@@ -592,6 +785,11 @@ function collectNames(filter: Filter, into: Set<string> = new Set()): Set<string
       break;
   }
   return into;
+}
+
+/** Whether a value filter names the sub-attribute `name` anywhere. */
+function mentions(filter: Filter, name: string): boolean {
+  return [...collectNames(filter)].some((n) => n.toLowerCase() === name);
 }
 
 function formatPath(path: AttrPath): string {
@@ -685,11 +883,16 @@ function numberComparison(
 }
 
 function dateComparison(operand: Operand, op: CompareOp, value: FilterValue, label: string, params: SqlParams): string {
-  if (typeof value !== 'string' || !DATE_TIME.test(value.trim())) {
-    throw ScimError.badRequest('invalidFilter', `${label} is a dateTime; "${String(value)}" is not an xsd:dateTime.`);
+  // Checked as a calendar date here, so that `2020-02-30` is the client's 400 and never a failing cast.
+  const instant = typeof value === 'string' ? canonicalDateTime(value) : undefined;
+  if (instant === undefined) {
+    throw ScimError.badRequest(
+      'invalidFilter',
+      `${label} is a dateTime; "${String(value)}" is not an xsd:dateTime such as "2026-01-31T12:00:00Z" (years 0001-9999).`,
+    );
   }
   const left = operand.json !== undefined ? `(${operand.sql})::timestamptz` : operand.sql;
-  return orderedComparison(left, op, `${params.add(value.trim())}::timestamptz`, label);
+  return orderedComparison(left, op, `${params.add(instant)}::timestamptz`, label);
 }
 
 function orderedComparison(left: string, op: CompareOp, right: string, label: string): string {

@@ -43,6 +43,30 @@ function observed<T extends { queryRaw(q: SqlQuery): Promise<unknown>; executeRa
   });
 }
 
+/** Reads that bypass Prisma (the driver path, see database.ts), reported to `observer` like Prisma's statements. */
+export function observeReads<R extends { query<T>(sql: string, params?: unknown[]): Promise<T[]> }>(
+  reads: R,
+  observer: QueryObserver | undefined,
+): R {
+  if (!observer) {
+    return reads;
+  }
+  return {
+    ...reads,
+    async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+      const end = observer.start(sql);
+      try {
+        const rows = await reads.query<T>(sql, params);
+        end();
+        return rows;
+      } catch (error) {
+        end(error);
+        throw error;
+      }
+    },
+  };
+}
+
 /** The factory Prisma is given: the same driver adapter, with each statement reported to `observer`. */
 export function observeAdapter<F extends SqlDriverAdapterFactory>(factory: F, observer: QueryObserver | undefined): F {
   if (!observer) {

@@ -1,5 +1,11 @@
-import { PGlite } from '@electric-sql/pglite';
+import type { Results } from '@electric-sql/pglite';
 import { Client } from 'pg';
+
+/** What the runner needs of PGlite: PGlite itself, or the worker that runs it (PGliteWorker). */
+interface PGliteLike {
+  exec(sql: string): Promise<unknown>;
+  query<T>(sql: string, params?: unknown[]): Promise<Results<T>>;
+}
 
 /**
  * The raw driver, for what Prisma's query path cannot do: multi-statement migration scripts
@@ -11,7 +17,7 @@ export interface SqlRunner {
   close(): Promise<void>;
 }
 
-export function pgliteRunner(db: PGlite): SqlRunner {
+export function pgliteRunner(db: PGliteLike): SqlRunner {
   return {
     exec: async (sql) => {
       await db.exec(sql);

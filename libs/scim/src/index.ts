@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './limits';
 export * from './filter/ast';
 export * from './filter/evaluate';
 export * from './filter/parser';
@@ -9,3 +10,4 @@ export * from './schema/definitions';
 export * from './schema/registry';
 export * from './schema/service-provider-config';
 export * from './schema/types';
+export * from './filter/date-time';

@@ -1,20 +1,14 @@
-import { compileFilter, compileSortKey, SqlParams } from '@roster/db';
-import { AttributeType, ResourceTypeName, SchemaRegistry, ScimError } from '@roster/scim';
+import { classifyDatabaseError, compileFilter, compileSortKey, SortKey, SqlParams } from '@roster/db';
+import { AttributeType, canonicalDateTime, ResourceTypeName, SchemaRegistry, ScimError } from '@roster/scim';
 import { createHash } from 'node:crypto';
+import { CursorCodec } from './cursors';
 import { ListRequest } from './list-query';
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
 /** What a resource table offers the pager: one page of rows and a count, for a compiled query. */
 export interface PageSource<Row extends { id: string; sortKey?: unknown }> {
-  list(query: {
-    where: string;
-    params: unknown[];
-    orderBy: string;
-    limit: number;
-    offset: number;
-    sortKey: string;
-  }): Promise<Row[]>;
+  list(query: { where: string; params: unknown[]; orderBy: string; limit: number; offset: number; sortKey: string }): Promise<Row[]>;
   count(where: string, params: unknown[]): Promise<number>;
 }
 
@@ -69,7 +63,15 @@ export interface PagingOptions {
   resourceType: ResourceTypeName;
   baseUrl: string;
   cursorTimeoutSeconds: number;
+  /** Signs the cursors this server issues and refuses every other one. */
+  cursors: CursorCodec;
+  /** The filter cost budget (FILTER_MAX_COST); the compiler's default when unset. */
+  maxFilterCost?: number;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what PostgreSQL text cannot hold
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const CAST: Partial<Record<AttributeType, string>> = {
   dateTime: 'timestamptz',
@@ -88,17 +90,37 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
   source: PageSource<Row>,
   options: PagingOptions,
 ): Promise<Page<Row>> {
+  try {
+    return await readPage(request, source, options);
+  } catch (error) {
+    if (request.filter && classifyDatabaseError(error)?.kind === 'timeout') {
+      // RFC 7644 §3.12: the filter asks for more than the server is willing to compute.
+      throw ScimError.badRequest(
+        'tooMany',
+        'The filter is too expensive to evaluate within the time the server allows one statement; narrow it.',
+      );
+    }
+    throw error;
+  }
+}
+
+async function readPage<Row extends { id: string; sortKey?: unknown }>(
+  request: ListRequest,
+  source: PageSource<Row>,
+  options: PagingOptions,
+): Promise<Page<Row>> {
   const params = new SqlParams();
   const context = {
     registry: options.registry,
     resourceType: options.resourceType,
     params,
     baseUrl: options.baseUrl,
+    ...(options.maxFilterCost !== undefined ? { maxCost: options.maxFilterCost } : {}),
   };
   const where = request.filter ? compileFilter(request.filter, context) : 'true';
   // The default key is a NOT NULL column: its keyset is one row comparison, and its order needs no
   // NULLS clause, so both match users_created_idx / groups_created_idx in either direction.
-  const key: { sql: string; type: AttributeType; notNull?: boolean } = request.sortBy
+  const key: SortKey & { notNull?: boolean } = request.sortBy
     ? compileSortKey(request.sortBy, context)
     : { sql: 'r.created', type: 'dateTime', notNull: true };
   const filterParams = [...params.values];
@@ -122,7 +144,7 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
 
   const fingerprint = queryFingerprint(options.resourceType, request);
   const state =
-    request.cursor === '' ? undefined : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds);
+    request.cursor === '' ? undefined : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds, options.cursors);
   // Counting a million rows costs more than the page itself: count once, on the first page.
   const totalResults = typeof state?.n === 'number' ? state.n : await source.count(where, filterParams);
   if (request.count === 0) {
@@ -133,7 +155,7 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
   const descending = request.descending !== backwards;
   const direction = descending ? 'DESC' : 'ASC';
   let keyset = 'true';
-  if (state && !keyFits(state.k, key.type)) {
+  if (state && !keyFits(state.k, key)) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
   }
   if (state) {
@@ -175,40 +197,37 @@ export async function fetchPage<Row extends { id: string; sortKey?: unknown }>(
     rows,
     totalResults,
     ...(hasNext && last
-      ? { nextCursor: encodeCursor({ k: keyValue(last.sortKey), i: last.id, d: 'n', q: fingerprint, n: totalResults }) }
+      ? { nextCursor: encodeCursor(options.cursors, { k: keyValue(last.sortKey), i: last.id, d: 'n', q: fingerprint, n: totalResults }) }
       : {}),
     ...(hasPrevious && first
-      ? {
-          previousCursor: encodeCursor({
-            k: keyValue(first.sortKey),
-            i: first.id,
-            d: 'p',
-            q: fingerprint,
-            n: totalResults,
-          }),
-        }
+      ? { previousCursor: encodeCursor(options.cursors, { k: keyValue(first.sortKey), i: first.id, d: 'p', q: fingerprint, n: totalResults }) }
       : {}),
   };
 }
 
-/** A cursor's key must have the sort key's type, or it would reach the database as a bad cast. */
-function keyFits(value: unknown, type: AttributeType): boolean {
+/**
+ * A cursor's key must have the sort key's type, or it would reach the database as a bad cast.
+ * Signed cursors are the server's own, so this only matters if the key leaks; it is kept as the
+ * second line of defence, with the same rules as filter values.
+ */
+function keyFits(value: unknown, key: SortKey): boolean {
   if (value === null) {
     return true;
   }
+  if (key.uuid) {
+    return typeof value === 'string' && UUID.test(value);
+  }
+  const type: AttributeType = key.type;
   switch (type) {
     case 'dateTime':
-      return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+      return typeof value === 'string' && canonicalDateTime(value) === value;
     case 'integer':
     case 'decimal':
-      return (
-        (typeof value === 'number' && Number.isFinite(value)) ||
-        (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))
-      );
+      return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d{1,300}(\.\d{1,300})?$/.test(value));
     case 'boolean':
       return typeof value === 'boolean';
     default:
-      return typeof value === 'string';
+      return typeof value === 'string' && !UNSTORABLE.test(value);
   }
 }
 
@@ -229,26 +248,22 @@ function queryFingerprint(resourceType: string, request: ListRequest): string {
     .slice(0, 12);
 }
 
-function encodeCursor(state: Omit<CursorState, 't'>): string {
-  return Buffer.from(JSON.stringify({ ...state, t: Math.floor(Date.now() / 1000) })).toString('base64url');
+function encodeCursor(cursors: CursorCodec, state: Omit<CursorState, 't'>): string {
+  return cursors.encode({ ...state, t: Math.floor(Date.now() / 1000) });
 }
 
-function decodeCursor(cursor: string, fingerprint: string, timeoutSeconds: number): CursorState {
-  let state: CursorState;
-  try {
-    state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
-  } catch {
-    throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
-  }
+function decodeCursor(cursor: string, fingerprint: string, timeoutSeconds: number, cursors: CursorCodec): CursorState {
+  // Only cursors signed with this deployment's key are read at all.
+  const state = cursors.decode(cursor) as CursorState | undefined;
   if (
     typeof state !== 'object' ||
     state === null ||
     typeof state.i !== 'string' ||
-    !/^[0-9a-f-]{36}$/i.test(state.i) ||
+    !UUID.test(state.i) ||
     (state.d !== 'n' && state.d !== 'p') ||
     typeof state.t !== 'number' ||
     (state.n !== undefined && !(Number.isInteger(state.n) && state.n >= 0)) ||
-    (!['string', 'number', 'boolean'].includes(typeof state.k) && state.k !== null)
+    !['string', 'number', 'boolean'].includes(typeof state.k) && state.k !== null
   ) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
   }

@@ -1,8 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { classifyDatabaseError } from '@roster/db';
 import { ScimError } from '@roster/scim';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isOAuthEndpoint, OAuthExceptionFilter } from '../auth/oauth/oauth-exception.filter';
 import { bodyTooLargeDetail } from './body-limit';
+import { answerDatabaseFailure } from './database-errors';
 import { SCIM_CONTENT_TYPE } from './http';
 import { RouteTable } from './route-table';
 
@@ -26,18 +28,6 @@ interface ErrorWithCode {
   message?: unknown;
 }
 
-const CONNECTION_CODES = new Set([
-  'P1001',
-  'P1002',
-  'P1017',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  '57P01',
-  '57P03',
-  '08006',
-  '08001',
-]);
-
 /**
  * The one place where failures become HTTP responses: every error leaves as the RFC 7644
  * §3.12 envelope, and nothing internal (stack, SQL, driver text) reaches the client.
@@ -58,7 +48,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
       this.oauth.catch(exception, host);
       return;
     }
-    const { error, headers } = this.translate(exception, request);
+    const { error, headers, log } = this.translate(exception, request);
     if (error.scimType === 'invalidSyntax' && /^\/v2\/mcp\/?$/i.test(request.url.split('?')[0]) && !reply.sent) {
       // The MCP endpoint speaks JSON-RPC: a body that is not JSON at all is a -32700 parse error.
       reply
@@ -67,7 +57,7 @@ export class ScimExceptionFilter implements ExceptionFilter {
         .send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: `Parse error: ${error.detail}` } });
       return;
     }
-    if (error.status >= 500) {
+    if (log) {
       this.logger.error(
         { requestId: request.id, method: request.method, err: describe(exception) },
         `Unhandled ${error.status} on ${request.method} ${request.routeOptions?.url ?? 'unknown route'}`,
@@ -82,7 +72,15 @@ export class ScimExceptionFilter implements ExceptionFilter {
   private translate(
     exception: unknown,
     request: FastifyRequest,
-  ): { error: ScimError; headers: Record<string, string> } {
+  ): { error: ScimError; headers: Record<string, string>; log: boolean } {
+    const answer = this.answer(exception, request);
+    return { log: answer.error.status >= 500, ...answer };
+  }
+
+  private answer(
+    exception: unknown,
+    request: FastifyRequest,
+  ): { error: ScimError; headers: Record<string, string>; log?: boolean } {
     if (request.is404) {
       // No route matched, so what went wrong with the body (Okta POSTs "test" to discovery
       // endpoints) matters less than the missing route or method.
@@ -106,18 +104,9 @@ export class ScimExceptionFilter implements ExceptionFilter {
     if (exception instanceof SyntaxError) {
       return { error: ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.'), headers: {} };
     }
-    const dbCode = databaseCode(exception);
-    if (dbCode === 'P2002' || dbCode === '23505') {
-      return { error: ScimError.conflict('A resource with the same unique attribute already exists.'), headers: {} };
-    }
-    if (dbCode === 'P2025') {
-      return { error: ScimError.notFound('The resource does not exist.'), headers: {} };
-    }
-    if (dbCode && CONNECTION_CODES.has(dbCode)) {
-      return {
-        error: new ScimError(503, `The database is unavailable; try again later (request id ${request.id}).`),
-        headers: { 'retry-after': '5' },
-      };
+    const failure = classifyDatabaseError(exception);
+    if (failure) {
+      return answerDatabaseFailure(failure, request.id);
     }
     return {
       error: new ScimError(500, `An unexpected error occurred (request id ${request.id}).`),
@@ -170,60 +159,6 @@ function fromFastify(code: string, status: number, request: FastifyRequest): Sci
     default:
       return new ScimError(status >= 400 && status < 600 ? status : 400, 'The request could not be processed.');
   }
-}
-
-/** Prisma and driver errors nest their codes differently; find the first meaningful one. */
-function databaseCode(exception: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  let current: unknown = exception;
-  while (current && typeof current === 'object' && !seen.has(current)) {
-    seen.add(current);
-    const e = current as ErrorWithCode;
-    const meta = e.meta ?? {};
-    const adapterError = meta.driverAdapterError as { cause?: { originalCode?: string; kind?: string } } | undefined;
-    const kind = adapterError?.cause?.kind;
-    if (kind === 'UniqueConstraintViolation') {
-      return '23505';
-    }
-    if (kind === 'DatabaseNotReachable' || kind === 'ConnectionClosed' || kind === 'SocketTimeout') {
-      return 'P1001';
-    }
-    if (typeof adapterError?.cause?.originalCode === 'string') {
-      const text = typeof e.message === 'string' ? e.message : '';
-      return unavailable(adapterError.cause.originalCode, text) ? 'P1001' : adapterError.cause.originalCode;
-    }
-    if (e.code === 'P2010' && typeof meta.code === 'string') {
-      // A raw query failed; Prisma keeps PostgreSQL's SQLSTATE in meta.code.
-      return unavailable(meta.code, typeof meta.message === 'string' ? meta.message : '') ? 'P1001' : meta.code;
-    }
-    if (
-      typeof e.code === 'string' &&
-      (/^P\d{4}$/.test(e.code) || /^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith('E'))
-    ) {
-      return unavailable(e.code, typeof e.message === 'string' ? e.message : '') ? 'P1001' : e.code;
-    }
-    if (
-      typeof e.message === 'string' &&
-      /PGlite is closed|Connection terminated|connect ECONNREFUSED/i.test(e.message)
-    ) {
-      return 'P1001';
-    }
-    current = e.cause;
-  }
-  return undefined;
-}
-
-/**
- * SQLSTATEs that mean "the database cannot serve us now" rather than "this request is wrong":
- * connection exceptions (08xxx), shutdown and start-up (57P01-57P03), too many connections
- * (53300), and a database that refuses connections (55000 with that message).
- */
-function unavailable(code: string, message: string): boolean {
-  return (
-    code.startsWith('08') ||
-    ['57P01', '57P02', '57P03', '53300'].includes(code) ||
-    (code === '55000' && /accepting connections/i.test(message))
-  );
 }
 
 function describe(exception: unknown): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  bindQueryScope,
   compileMemberCondition,
   GroupRecord,
   GroupsRepository,
@@ -19,6 +20,7 @@ import {
   GROUP_SCHEMA,
   isPlainObject,
   matchesElement,
+  MAX_MEMBERS_PER_REQUEST,
   MemberOp,
   MemberRef,
   normalizeInput,
@@ -30,11 +32,12 @@ import {
 } from '@roster/scim';
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { CursorCodec } from '../common/cursors';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
-import { ListResult, TX_OPTIONS } from '../users/users.service';
+import { ListResult } from '../users/users.service';
 import { detectLogoType } from './logo';
 
 export interface GroupResult {
@@ -48,8 +51,6 @@ export interface GroupResult {
 
 /** Members are streamed from the database in pages of this size. */
 const MEMBER_PAGE = 5000;
-/** Members named in one request; larger sets belong in several PATCH requests or Bulk. */
-const MAX_MEMBERS_PER_REQUEST = 10_000;
 
 /**
  * SCIM semantics for groups. Members live in their own table and change only by deltas; a group
@@ -64,7 +65,8 @@ export class GroupsService {
     private readonly groups: GroupsRepository,
     private readonly prisma: PrismaService,
     private readonly registry: SchemaRegistry,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly cursors: CursorCodec,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
     this.logoMaxDimension = config.http.logoMaxDimension;
@@ -87,7 +89,14 @@ export class GroupsService {
    * group of 100,000 members never sits in memory as a whole.
    */
   stream(result: GroupResult, projected: Projected): Readable {
-    return Readable.from(this.groupChunks(result.resource, this.projection(projected)));
+    return Readable.from(this.groupChunks(result.resource, this.projection(projected), this.boundMemberPage()));
+  }
+
+  /** Member pages read on behalf of the current request, also when a stream reads them later. */
+  private boundMemberPage(): GroupsRepository['memberPage'] {
+    return bindQueryScope((groupId: string, afterId: string | undefined, limit: number) =>
+      this.groups.memberPage(groupId, afterId, limit),
+    );
   }
 
   /**
@@ -104,13 +113,14 @@ export class GroupsService {
     const resources = page.rows.map((record) => projection.apply(this.represent(record)));
     // Resources is the envelope's last key, so its JSON ends with `"Resources":[]}`.
     const head = JSON.stringify({ ...toListResponse(page, resources), Resources: [] }).slice(0, -2);
+    const memberPage = this.boundMemberPage();
     const chunks = async function* (this: GroupsService): AsyncGenerator<string> {
       yield head;
       for (const [i, resource] of resources.entries()) {
         if (i > 0) {
           yield ',';
         }
-        yield* this.groupChunks(resource, projection);
+        yield* this.groupChunks(resource, projection, memberPage);
       }
       yield ']}';
     };
@@ -118,13 +128,17 @@ export class GroupsService {
   }
 
   /** One group's JSON: the resource, then its members read in pages of MEMBER_PAGE. */
-  private async *groupChunks(resource: Record<string, unknown>, projection: Projection): AsyncGenerator<string> {
+  private async *groupChunks(
+    resource: Record<string, unknown>,
+    projection: Projection,
+    memberPage: GroupsRepository['memberPage'],
+  ): AsyncGenerator<string> {
     const head = JSON.stringify(resource);
     const groupId = String(resource.id);
     let after: string | undefined;
     let first = true;
     for (;;) {
-      const rows = await this.groups.memberPage(groupId, after, MEMBER_PAGE);
+      const rows = await memberPage(groupId, after, MEMBER_PAGE);
       if (first && rows.length === 0) {
         yield head;
         return;
@@ -149,7 +163,7 @@ export class GroupsService {
   async create(body: unknown, projected: Projected = {}): Promise<GroupResult> {
     const { write, members } = this.input(body, 'create');
     const record = await this.uniquely(write.displayName, () =>
-      this.prisma.client.$transaction(async (tx) => {
+      this.prisma.transaction(async (tx) => {
         const id = randomUUID();
         const now = new Date();
         const created = await this.groups.insert(tx, id, write, now);
@@ -157,7 +171,7 @@ export class GroupsService {
           await this.groups.addMembers(tx, id, await this.resolveMembers(tx, id, members), now);
         }
         return created;
-      }, TX_OPTIONS),
+      }),
     );
     return this.result(record, projected);
   }
@@ -204,14 +218,14 @@ export class GroupsService {
     if (!isResourceId(id)) {
       throw ScimError.notFound(`Group ${id} not found.`);
     }
-    await this.prisma.client.$transaction(async (tx) => {
+    await this.prisma.transaction(async (tx) => {
       const current = await this.groups.findByIdForUpdate(tx, id);
       if (!current) {
         throw ScimError.notFound(`Group ${id} not found.`);
       }
       assertIfMatch(ifMatch, current.version);
       await this.groups.delete(tx, id);
-    }, TX_OPTIONS);
+    });
   }
 
   /** A list response in memory, for callers that need an object (MCP, Bulk); HTTP streams. */
@@ -242,6 +256,8 @@ export class GroupsService {
       resourceType: 'Group',
       baseUrl: this.baseUrl,
       cursorTimeoutSeconds: 3600,
+      cursors: this.cursors,
+      maxFilterCost: this.config.filter.maxCost,
     });
   }
 
@@ -335,14 +351,14 @@ export class GroupsService {
       throw ScimError.notFound(`Group ${id} not found.`);
     }
     return this.uniquely(displayName, () =>
-      this.prisma.client.$transaction(async (tx) => {
+      this.prisma.transaction(async (tx) => {
         const current = await this.groups.findByIdForUpdate(tx, id);
         if (!current) {
           throw ScimError.notFound(`Group ${id} not found.`);
         }
         assertIfMatch(ifMatch, current.version);
         return change(tx, current);
-      }, TX_OPTIONS),
+      }),
     );
   }
 

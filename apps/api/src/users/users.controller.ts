@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { Scopes } from '../auth/decorators';
 import { ifNoneMatchHits } from '../common/etag';
 import { parseListQuery, parseProjection, parseSearchRequest, listLimits } from '../common/list-query';
@@ -54,8 +55,8 @@ export class UsersController {
   @ListQueries('userName eq "bjensen@example.com"')
   @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
   @ScimErrors()
-  list(@Query() query: Record<string, unknown>): Promise<ListResult> {
-    return this.users.list(parseListQuery(query, listLimits(this.config)));
+  list(@Query() query: Record<string, unknown>): Promise<ListResult | Readable> {
+    return this.users.listForHttp(parseListQuery(query, listLimits(this.config)));
   }
 
   @Post('.search')
@@ -65,8 +66,8 @@ export class UsersController {
   @ApiBody({ schema: { type: 'object', example: SEARCH_EXAMPLE } })
   @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
   @ScimErrors()
-  search(@Body() body: unknown): Promise<ListResult> {
-    return this.users.list(parseSearchRequest(body, listLimits(this.config)));
+  search(@Body() body: unknown): Promise<ListResult | Readable> {
+    return this.users.listForHttp(parseSearchRequest(body, listLimits(this.config)));
   }
 
   @Get(':id')

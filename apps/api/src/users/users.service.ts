@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
+import { bindQueryScope, isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
 import {
   applyPatch,
   checkImmutable,
@@ -15,6 +15,8 @@ import {
   USER_SCHEMA,
 } from '@roster/scim';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { CursorCodec } from '../common/cursors';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, ListResponse, toListResponse } from '../common/paging';
@@ -39,8 +41,9 @@ export interface CreatedUser {
 /** A created user, or what `create` would have thrown for that body (a ScimError, or a database failure). */
 export type CreateOutcome = CreatedUser | { error: unknown };
 
-/** Interactive transactions wait for a connection and run for at most this long. */
-export const TX_OPTIONS = { maxWait: 10_000, timeout: 20_000 };
+/** Users rendered at once in a list: one memberships statement each, and the most a list holds in memory. */
+export const RENDER_CHUNK = 50;
+
 
 /**
  * SCIM semantics for users: validation against the schema registry, PATCH, preconditions,
@@ -54,6 +57,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly prisma: PrismaService,
     private readonly registry: SchemaRegistry,
+    private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
@@ -108,7 +112,7 @@ export class UsersService {
     try {
       const now = new Date();
       if (valid.length > 0) {
-        await this.prisma.client.$transaction((tx) => this.users.insertMany(tx, valid, now), TX_OPTIONS);
+        await this.prisma.transaction((tx) => this.users.insertMany(tx, valid, now));
       }
       return prepared.map((p) => ('write' in p ? this.created(p.id, 1) : p));
     } catch {
@@ -176,26 +180,62 @@ export class UsersService {
     if (!isResourceId(id)) {
       throw ScimError.notFound(`User ${id} not found.`);
     }
-    await this.prisma.client.$transaction(async (tx) => {
+    await this.prisma.transaction(async (tx) => {
       const current = await this.users.findByIdForUpdate(tx, id);
       if (!current) {
         throw ScimError.notFound(`User ${id} not found.`);
       }
       assertIfMatch(ifMatch, current.version);
       await this.users.delete(tx, id);
-    }, TX_OPTIONS);
+    });
   }
 
+  /** A list response in memory, for callers that need an object (MCP, Bulk); HTTP streams large pages. */
   async list(request: ListRequest): Promise<ListResult> {
-    const page = await fetchPage(request, this.users, {
+    const page = await this.page(request);
+    const projection = this.projection(request);
+    const resources: Record<string, unknown>[] = [];
+    for (let start = 0; start < page.rows.length; start += RENDER_CHUNK) {
+      resources.push(...(await this.render(page.rows.slice(start, start + RENDER_CHUNK), projection)));
+    }
+    return toListResponse(page, resources);
+  }
+
+  /**
+   * A list response for HTTP. A page larger than one chunk is written as a stream, rendered
+   * RENDER_CHUNK users at a time (groups and manager names read per chunk), so that a page of
+   * 1,000 users in 50 nested groups never sits in memory as one document (issue 10, finding 2);
+   * the stream is read as the client reads, so a slow client holds one chunk, not the page.
+   */
+  async listForHttp(request: ListRequest): Promise<ListResult | Readable> {
+    const page = await this.page(request);
+    const projection = this.projection(request);
+    if (page.rows.length <= RENDER_CHUNK) {
+      return toListResponse(page, await this.render(page.rows, projection));
+    }
+    // Resources is the envelope's last key, so its JSON ends with `"Resources":[]}`.
+    const head = JSON.stringify({ ...toListResponse(page, []), itemsPerPage: page.rows.length }).slice(0, -2);
+    const render = bindQueryScope((records: UserRecord[]) => this.render(records, projection));
+    const chunks = async function* (): AsyncGenerator<string> {
+      yield head;
+      for (let start = 0; start < page.rows.length; start += RENDER_CHUNK) {
+        const resources = await render(page.rows.slice(start, start + RENDER_CHUNK));
+        yield (start > 0 ? ',' : '') + resources.map((r) => JSON.stringify(r)).join(',');
+      }
+      yield ']}';
+    };
+    return Readable.from(chunks());
+  }
+
+  private page(request: ListRequest) {
+    return fetchPage(request, this.users, {
       registry: this.registry,
       resourceType: 'User',
       baseUrl: this.baseUrl,
       cursorTimeoutSeconds: 3600,
+      cursors: this.cursors,
+      maxFilterCost: this.config.filter.maxCost,
     });
-    const projection = this.projection(request);
-    const resources = await this.render(page.rows, projection);
-    return toListResponse(page, resources);
   }
 
   /**
@@ -215,7 +255,7 @@ export class UsersService {
     return this.uniquely(
       () => write,
       () =>
-        this.prisma.client.$transaction(async (tx) => {
+        this.prisma.transaction(async (tx) => {
           const current = await this.users.findByIdForUpdate(tx, id);
           if (!current) {
             throw ScimError.notFound(`User ${id} not found.`);
@@ -223,7 +263,7 @@ export class UsersService {
           assertIfMatch(ifMatch, current.version);
           write = await change(current);
           return write ? this.users.update(tx, current, write, new Date()) : current;
-        }, TX_OPTIONS),
+        }),
     );
   }
 
@@ -237,7 +277,7 @@ export class UsersService {
 
   private insertOne(write: UserWrite, id: string = randomUUID()): Promise<UserRecord> {
     return this.uniquely(write, () =>
-      this.prisma.client.$transaction((tx) => this.users.insert(tx, id, write, new Date()), TX_OPTIONS),
+      this.prisma.transaction((tx) => this.users.insert(tx, id, write, new Date())),
     );
   }
 
@@ -304,17 +344,24 @@ export class UsersService {
       managerIds.length && projection.wants(`${ENTERPRISE_USER_SCHEMA}:manager`)
         ? await this.users.displayNames([...new Set(managerIds)])
         : new Map<string, string>();
-    return records.map((record) => {
-      const groups = memberships
-        .filter((m) => m.userId === record.id)
-        .map((m) => ({
-          value: m.groupId,
-          $ref: `${this.baseUrl}/Groups/${m.groupId}`,
-          display: m.displayName,
-          type: m.direct ? 'direct' : 'indirect',
-        }));
-      return projection.apply(this.represent(record, groups, managerNames));
-    });
+    // Grouped by user in one pass (rows arrive in the groups' display-name order, which each
+    // user's list keeps): linear in the memberships, not memberships × users.
+    const groupsOf = new Map<string, Record<string, unknown>[]>();
+    for (const m of memberships) {
+      const group = {
+        value: m.groupId,
+        $ref: `${this.baseUrl}/Groups/${m.groupId}`,
+        display: m.displayName,
+        type: m.direct ? 'direct' : 'indirect',
+      };
+      const list = groupsOf.get(m.userId);
+      if (list) {
+        list.push(group);
+      } else {
+        groupsOf.set(m.userId, [group]);
+      }
+    }
+    return records.map((record) => projection.apply(this.represent(record, groupsOf.get(record.id) ?? [], managerNames)));
   }
 
   private represent(

@@ -63,9 +63,16 @@ export class GroupsRepository {
     return rows[0];
   }
 
+  /**
+   * Reads and locks the group row until the transaction ends. NO KEY UPDATE, not UPDATE: the
+   * foreign-key check of a membership row takes a key-share lock on the child group, and UPDATE
+   * would make "PATCH P add C" wait for a concurrent "PATCH C add D" while that one waits for the
+   * graph lock P holds: a deadlock (40P01) in 6 to 9 of 20 rounds (issue 10, finding 3). With
+   * NO KEY UPDATE the graph lock is the only lock two nestings can wait for each other on.
+   */
   async findByIdForUpdate(db: Prisma.TransactionClient, id: string): Promise<GroupRecord | undefined> {
     const rows = await db.$queryRawUnsafe<GroupRecord[]>(
-      `SELECT ${SELECT_GROUP} FROM groups r WHERE r.id = $1::uuid FOR UPDATE OF r`,
+      `SELECT ${SELECT_GROUP} FROM groups r WHERE r.id = $1::uuid FOR NO KEY UPDATE OF r`,
       id,
     );
     return rows[0];
@@ -114,17 +121,17 @@ export class GroupsRepository {
   async list(query: ListQuery): Promise<(GroupRecord & { sortKey?: unknown })[]> {
     const params = [...query.params, query.limit, query.offset];
     const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
-    return this.prisma.client.$queryRawUnsafe<(GroupRecord & { sortKey?: unknown })[]>(
+    return this.prisma.reads.query<GroupRecord & { sortKey?: unknown }>(
       `SELECT ${SELECT_GROUP}${sortKey} FROM groups r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
         `LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      ...params,
+      params,
     );
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.client.$queryRawUnsafe<{ n: bigint | number }[]>(
+    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
       `SELECT count(*) AS n FROM groups r WHERE ${where}`,
-      ...params,
+      params,
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -142,20 +149,18 @@ export class GroupsRepository {
     if (!groupIds.length) {
       return [];
     }
-    return this.prisma.client.$queryRawUnsafe<MemberRow[]>(
+    return this.prisma.reads.query<MemberRow>(
       `SELECT ${SELECT_MEMBER} WHERE m.group_id = ANY($1::uuid[]) ORDER BY m.group_id, m.member_id`,
-      groupIds,
+      [groupIds],
     );
   }
 
   /** One page of a group's members in member-id order, after `afterId` (keyset, for streaming). */
   async memberPage(groupId: string, afterId: string | undefined, limit: number): Promise<MemberRow[]> {
-    return this.prisma.client.$queryRawUnsafe<MemberRow[]>(
+    return this.prisma.reads.query<MemberRow>(
       `SELECT ${SELECT_MEMBER} WHERE m.group_id = $1::uuid AND ($2::uuid IS NULL OR m.member_id > $2::uuid)
        ORDER BY m.member_id LIMIT $3`,
-      groupId,
-      afterId ?? null,
-      limit,
+      [groupId, afterId ?? null, limit],
     );
   }
 

@@ -68,10 +68,14 @@ export class UsersRepository {
     return rows[0];
   }
 
-  /** Reads and locks the row until the transaction ends, so concurrent writers queue up. */
+  /**
+   * Reads and locks the row until the transaction ends, so concurrent writers queue up. NO KEY
+   * UPDATE (the id never changes) leaves the key-share locks of foreign-key checks free: adding
+   * the user to a group does not wait for a change of the user.
+   */
   async findByIdForUpdate(db: Prisma.TransactionClient, id: string): Promise<UserRecord | undefined> {
     const rows = await db.$queryRawUnsafe<UserRecord[]>(
-      `SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid FOR UPDATE`,
+      `SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid FOR NO KEY UPDATE`,
       id,
     );
     return rows[0];
@@ -182,17 +186,17 @@ export class UsersRepository {
   async list(query: ListQuery): Promise<(UserRecord & { sortKey?: unknown })[]> {
     const params = [...query.params, query.limit, query.offset];
     const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
-    return this.prisma.client.$queryRawUnsafe<(UserRecord & { sortKey?: unknown })[]>(
+    return this.prisma.reads.query<UserRecord & { sortKey?: unknown }>(
       `SELECT ${SELECT_USER}${sortKey} FROM users r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
         `LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      ...params,
+      params,
     );
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.client.$queryRawUnsafe<{ n: bigint | number }[]>(
+    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
       `SELECT count(*) AS n FROM users r WHERE ${where}`,
-      ...params,
+      params,
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -223,27 +227,41 @@ export class UsersRepository {
 
   /**
    * Direct and transitive (nested-group) memberships of a page of users, in one query: the
-   * `groups` attribute of RFC 7643 §4.1.2.
+   * `groups` attribute of RFC 7643 §4.1.2. The graph is walked upwards once from the distinct
+   * groups the users are direct members of (not once per user), and only then joined back to the
+   * users, so the statement's size and its estimate follow its result. Rows come in display-name
+   * order of the groups (ranked once per group, not sorted per membership); `direct` when the user
+   * is a member of the group itself.
    */
   async memberships(userIds: string[]): Promise<GroupMembershipRow[]> {
     if (!userIds.length) {
       return [];
     }
-    return this.prisma.client.$queryRawUnsafe<GroupMembershipRow[]>(
-      `WITH RECURSIVE m(user_id, group_id, direct) AS (
-         SELECT gm.user_id, gm.group_id, true FROM group_members gm WHERE gm.user_id = ANY($1::uuid[])
-         UNION
-         SELECT m.user_id, gm.group_id, false FROM group_members gm JOIN m ON gm.child_group_id = m.group_id
-       )
-       SELECT m.user_id::text AS "userId", m.group_id::text AS "groupId", g.display_name::text AS "displayName",
-              bool_or(m.direct) AS direct
-       FROM m JOIN groups g ON g.id = m.group_id
-       GROUP BY m.user_id, m.group_id, g.display_name
-       ORDER BY g.display_name`,
-      userIds,
-    );
+    return this.prisma.reads.query<GroupMembershipRow>(MEMBERSHIPS_SQL, [userIds]);
   }
 }
+
+export const MEMBERSHIPS_SQL = `WITH RECURSIVE
+  direct AS MATERIALIZED (
+    SELECT gm.user_id, gm.group_id FROM group_members gm WHERE gm.user_id = ANY($1::uuid[])
+  ),
+  up(start, gid) AS (
+    SELECT s.group_id, s.group_id FROM (SELECT DISTINCT group_id FROM direct) s
+    UNION
+    SELECT up.start, gm.group_id FROM up JOIN group_members gm ON gm.child_group_id = up.gid
+  ),
+  named AS (
+    SELECT g.id, g.display_name::text AS name, row_number() OVER (ORDER BY g.display_name, g.id) AS rank
+    FROM groups g WHERE g.id IN (SELECT gid FROM up)
+  ),
+  m AS (
+    SELECT d.user_id, up.gid, bool_or(up.gid = d.group_id) AS direct
+    FROM direct d JOIN up ON up.start = d.group_id
+    GROUP BY d.user_id, up.gid
+  )
+SELECT m.user_id::text AS "userId", m.gid::text AS "groupId", n.name AS "displayName", m.direct
+FROM m JOIN named n ON n.id = m.gid
+ORDER BY n.rank`;
 
 function omitEmails(write: UserWrite): Omit<UserWrite, 'emails'> {
   const { emails: _emails, ...rest } = write;

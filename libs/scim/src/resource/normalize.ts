@@ -1,4 +1,5 @@
 import { ScimError } from '../errors';
+import { MAX_MEMBERS_PER_REQUEST } from '../limits';
 import { ENTERPRISE_USER_SCHEMA } from '../schema/definitions';
 import type { ResolvedAttribute, SchemaRegistry } from '../schema/registry';
 import type { AttributeDefinition, ResourceTypeName } from '../schema/types';
@@ -23,6 +24,12 @@ export interface NormalizedResource {
 
 /** Principle 6: bounds on what one request body may hold, checked before any other work. */
 export const INPUT_LIMITS = { maxDepth: 8, maxValues: 10_000, maxStringBytes: 64 * 1024 } as const;
+
+// Member elements count against MAX_MEMBERS_PER_REQUEST, not against `maxValues`, so that the
+// member limit is that number whatever sub-attributes the members carry.
+
+/** Values one member element may hold: its object, value, display, type, $ref, and a little room. */
+const MAX_MEMBER_VALUES = 8;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -66,17 +73,48 @@ function tooLong(text: string): boolean {
 
 /**
  * Rejects a value nested deeper than 8 objects or arrays, holding more than 10,000 values in
- * total, or with a string (key or value) over 64 KiB in UTF-8. The PATCH engine can reuse it.
+ * total or more than MAX_MEMBERS_PER_REQUEST group members, or with a string (key or value) over
+ * 64 KiB in UTF-8. The PATCH engine can reuse it. Member lists are the arrays under a `members`
+ * key, and the `value` of a PATCH operation whose path is `members`.
  */
 // U+0000 is matched on purpose: PostgreSQL cannot store it.
 // eslint-disable-next-line no-control-regex -- the NUL character is exactly what this pattern looks for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+const MEMBERS_PATH = /^\s*members(?![\w$])/i;
+
 export function assertInputLimits(value: unknown): void {
   let count = 0;
+  let members = 0;
+  /** Within a member element: the values it has left, counted instead of the request's. */
+  let memberValues: number | undefined;
+  const member = (element: unknown, depth: number): void => {
+    members++;
+    if (members > MAX_MEMBERS_PER_REQUEST) {
+      throw invalidValue(
+        `A request may name at most ${MAX_MEMBERS_PER_REQUEST} members; send larger sets in several requests.`,
+      );
+    }
+    memberValues = MAX_MEMBER_VALUES;
+    try {
+      visit(element, depth);
+    } finally {
+      memberValues = undefined;
+    }
+  };
+  const memberList = (list: unknown, depth: number): void => {
+    if (++count > INPUT_LIMITS.maxValues) {
+      throw invalidValue(`The request holds more than ${INPUT_LIMITS.maxValues} values`);
+    }
+    if (depth > INPUT_LIMITS.maxDepth) {
+      throw invalidValue(`The request is nested deeper than ${INPUT_LIMITS.maxDepth} levels`);
+    }
+    for (const element of isArray(list) ? list : [list]) member(element, depth + 1);
+  };
   const visit = (node: unknown, depth: number): void => {
-    count++;
-    if (count > INPUT_LIMITS.maxValues) {
+    if (memberValues !== undefined) {
+      if (--memberValues < 0) throw invalidValue(`A member holds more than ${MAX_MEMBER_VALUES} values`);
+    } else if (++count > INPUT_LIMITS.maxValues) {
       throw invalidValue(`The request holds more than ${INPUT_LIMITS.maxValues} values`);
     }
     if (typeof node === 'string') {
@@ -94,9 +132,19 @@ export function assertInputLimits(value: unknown): void {
       for (const item of node) visit(item, depth + 1);
       return;
     }
+    const path = (node as Record<string, unknown>).path;
+    const patchesMembers = memberValues === undefined && typeof path === 'string' && MEMBERS_PATH.test(path);
     for (const [key, child] of Object.entries(node)) {
       if (tooLong(key)) throw invalidValue(`An attribute name is longer than ${INPUT_LIMITS.maxStringBytes} bytes`);
-      visit(child, depth + 1);
+      const lower = key.toLowerCase();
+      const list =
+        memberValues === undefined &&
+        ((lower === 'members' && isArray(child)) || (patchesMembers && lower === 'value'));
+      if (list && (isArray(child) || isPlainObject(child))) {
+        memberList(child, depth + 1);
+      } else {
+        visit(child, depth + 1);
+      }
     }
   };
   visit(value, 1);

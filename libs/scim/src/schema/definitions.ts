@@ -1,3 +1,4 @@
+import { MAX_MEMBERS_PER_REQUEST } from '../limits';
 import type { AttributeDefinition, AttributeType, ResourceTypeDefinition, SchemaDefinition } from './types';
 
 /**
@@ -367,7 +368,7 @@ export const GROUP_SCHEMA_DEFINITION: SchemaDefinition = {
     }),
     complex(
       'members',
-      'A list of members of the Group.',
+      `A list of members of the Group. One request may name at most ${MAX_MEMBERS_PER_REQUEST} members.`,
       [
         attribute('value', 'string', 'Identifier of the member of this Group.', { mutability: 'immutable' }),
         attribute('$ref', 'reference', 'The URI corresponding to a SCIM resource that is a member of this Group.', {
