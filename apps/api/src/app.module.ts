@@ -4,7 +4,7 @@ import { SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { AuthModule } from './auth/auth.module';
 import { BulkModule } from './bulk/bulk.module';
-import { CURSOR_KEY_SETTING, CursorCodec } from './common/cursors';
+import { CURSOR_CODEC_PROVIDER, CursorCodec } from './common/cursors';
 import { PasswordHashingScopeInterceptor } from './common/hashing-scope.interceptor';
 import { RequestScopeMiddleware } from './common/request-scope.middleware';
 import { RouteTable } from './common/route-table';
@@ -48,13 +48,7 @@ export class AppModule implements NestModule {
         { provide: RouteTable, useValue: routes },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
         SettingsRepository,
-        {
-          // One key for every instance, kept in the database so cursors survive restarts.
-          provide: CursorCodec,
-          inject: [SettingsRepository],
-          useFactory: async (settings: SettingsRepository) =>
-            new CursorCodec(await settings.secret(CURSOR_KEY_SETTING)),
-        },
+        CURSOR_CODEC_PROVIDER,
         { provide: APP_FILTER, useClass: ScimExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: ScimResponseInterceptor },
         { provide: APP_INTERCEPTOR, useClass: PasswordHashingScopeInterceptor },

@@ -1,7 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { AdminTokenService } from '../../api/src/auth/admin-token.service';
 import { AuthCoreModule } from '../../api/src/auth/auth-core.module';
+import { CURSOR_CODEC_PROVIDER, CursorCodec } from '../../api/src/common/cursors';
 import { APP_CONFIG, AppConfig } from '../../api/src/config';
 import { DatabaseModule } from '../../api/src/database.module';
 import { GroupsModule } from '../../api/src/groups/groups.module';
@@ -19,8 +21,10 @@ export class CliModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
         AdminTokenService,
+        SettingsRepository,
+        CURSOR_CODEC_PROVIDER,
       ],
-      exports: [APP_CONFIG, SchemaRegistry],
+      exports: [APP_CONFIG, SchemaRegistry, SettingsRepository, CursorCodec],
     };
   }
 }

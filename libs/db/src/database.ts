@@ -186,7 +186,6 @@ function pgReads(pool: Pool, url: string): ReadQueries {
         await canceling;
         client.release();
       }
-      lock?.release();
     },
   };
 }

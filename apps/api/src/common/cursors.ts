@@ -1,3 +1,5 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { SettingsRepository } from '@roster/db';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Longest cursor worth reading: an issued one is a few hundred characters. */
@@ -51,3 +53,10 @@ export class CursorCodec {
     return createHmac('sha256', this.key).update(payload).digest().subarray(0, MAC_BYTES);
   }
 }
+
+/** The codec for Nest: one key for every instance, kept in the database so cursors survive restarts. */
+export const CURSOR_CODEC_PROVIDER: FactoryProvider<CursorCodec> = {
+  provide: CursorCodec,
+  inject: [SettingsRepository],
+  useFactory: async (settings: SettingsRepository) => new CursorCodec(await settings.secret(CURSOR_KEY_SETTING)),
+};
