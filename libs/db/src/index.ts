@@ -12,3 +12,6 @@ export * from './repositories/used-assertions.repository';
 export * from './repositories/users.repository';
 export * from './sql-runner';
 export { Prisma, PrismaClient } from './generated/prisma/client';
+export * from './repositories/browser-sessions.repository';
+export * from './repositories/oauth-grants.repository';
+export * from './repositories/roles.repository';

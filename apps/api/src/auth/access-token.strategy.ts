@@ -10,6 +10,7 @@ import { OAuthClientsService } from './clients.service';
 import { BearerStrategy, InvalidTokenError, Principal, RESOURCES, ResourceKind } from './principal';
 import { resourceUrl } from './resources';
 import { splitScope } from './scopes';
+import { GrantsService } from './oauth/grants.service';
 import { SigningKeysService } from './signing-keys.service';
 
 /** What the strategy is handed: the bearer token the guard took from the Authorization header. */
@@ -37,6 +38,7 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clients: OAuthClientsService,
+    private readonly grants: GrantsService,
     keys: SigningKeysService,
   ) {
     const options: StrategyOptionsWithoutRequest = {
@@ -81,7 +83,14 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
     if (typeof exp !== 'number') {
       throw new InvalidTokenError('The access token has no expiry.');
     }
-    if (!(await this.clients.isActive(clientId))) {
+    const grantId = typeof claims.gid === 'string' ? claims.gid : undefined;
+    if (grantId !== undefined) {
+      // A user's grant: revoked with the grant (by the user, the client, an administrator or
+      // deprovisioning). Its client may be a metadata-document client that has no row.
+      if (!(await this.grants.isAlive(grantId))) {
+        throw new InvalidTokenError('The grant this access token belongs to has been revoked.');
+      }
+    } else if (!(await this.clients.isActive(clientId))) {
       throw new InvalidTokenError('The client this access token was issued to has been revoked.');
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
@@ -92,6 +101,7 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
       scopes: new Set(splitScope(scope)),
       resources: new Set<ResourceKind>(resources),
       clientId,
+      ...(grantId ? { grantId } : {}),
       // The subject is a directory user unless the client obtained the token for itself.
       ...(sub !== clientId ? { userId: sub } : {}),
     };

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ScimHttpError } from '../common/scim-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config';
+import { BearerLimits } from './bearer-limits.service';
 import { DISCOVERY_ROUTE, PUBLIC_ROUTE, REQUIRED_SCOPES, RESOURCE_KIND } from './decorators';
 import { BEARER_STRATEGIES, BearerStrategy, InvalidTokenError, Principal, ResourceKind, Scope } from './principal';
 import { resourceMetadataUrl } from './resources';
@@ -28,6 +29,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(BEARER_STRATEGIES) private readonly strategies: BearerStrategy[],
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limits: BearerLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -57,6 +59,9 @@ export class AuthGuard implements CanActivate {
       );
     }
     request.principal = principal;
+    if (challenge.resource === 'scim') {
+      await this.limits.request(principal);
+    }
     const missing = challenge.scopes.filter((scope) => !principal.scopes.has(scope));
     if (missing.length) {
       const params = [
@@ -72,6 +77,22 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(request: FastifyRequest, challenge: Challenge): Promise<Principal> {
+    try {
+      return await this.verify(request, challenge);
+    } catch (error) {
+      // A token was sent and refused: counted per address, and 429 past the limit.
+      if (
+        error instanceof ScimHttpError &&
+        error.status === 401 &&
+        /error="invalid_token"/.test(error.headers['www-authenticate'] ?? '')
+      ) {
+        throw (await this.limits.failed(request.ip)) ?? error;
+      }
+      throw error;
+    }
+  }
+
+  private async verify(request: FastifyRequest, challenge: Challenge): Promise<Principal> {
     // RFC 6750 §2.3 allows URI query tokens, but they end up in logs and histories: refused even
     // next to a header token.
     if (QUERY_TOKEN.test(request.url)) {

@@ -24,6 +24,10 @@ export interface Principal {
   /** The directory user the credential acts as, when there is one (for /v2/me). */
   userId?: string;
   clientId?: string;
+  /** The OAuth grant behind an access token of a signed-in user (authorization code or refresh). */
+  grantId?: string;
+  /** Requests per minute this credential may make on the SCIM API (API tokens), when limited. */
+  rateLimit?: number;
 }
 
 /**

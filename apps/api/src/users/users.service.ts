@@ -19,6 +19,7 @@ import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, ListResponse, toListResponse } from '../common/paging';
 import { hashPassword } from '../common/password';
+import { revokeUserAccess } from '../auth/deprovision';
 import { APP_CONFIG, AppConfig } from '../config';
 
 export interface UserResult {
@@ -136,7 +137,12 @@ export class UsersService {
     return outcomes;
   }
 
-  async replace(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<UserResult> {
+  async replace(
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    projected: Projected = {},
+  ): Promise<UserResult> {
     const input = normalizeInput(this.registry, 'User', body, 'replace');
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
     const record = await this.mutate(id, ifMatch, async (current) => {
@@ -177,6 +183,7 @@ export class UsersService {
         throw ScimError.notFound(`User ${id} not found.`);
       }
       assertIfMatch(ifMatch, current.version);
+      await revokeUserAccess(tx, id);
       await this.users.delete(tx, id);
     }, TX_OPTIONS);
   }
@@ -217,6 +224,9 @@ export class UsersService {
           }
           assertIfMatch(ifMatch, current.version);
           write = await change(current);
+          if (write && current.active && !write.active) {
+            await revokeUserAccess(tx, id);
+          }
           return write ? this.users.update(tx, current, write, new Date()) : current;
         }, TX_OPTIONS),
     );
@@ -247,7 +257,9 @@ export class UsersService {
     } catch (error) {
       if (isUniqueViolation(error)) {
         const userName = typeof write === 'function' ? write()?.userName : write.userName;
-        throw ScimError.conflict(`userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`);
+        throw ScimError.conflict(
+          `userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`,
+        );
       }
       throw error;
     }
@@ -316,9 +328,19 @@ export class UsersService {
     managerNames: Map<string, string>,
   ): Record<string, unknown> {
     const { externalId, ...doc } = record.doc;
-    const schemas = [USER_SCHEMA, ...this.registry.extensionSchemas('User').map((s) => s.id).filter((id) => isPlainObject(doc[id]))];
+    const schemas = [
+      USER_SCHEMA,
+      ...this.registry
+        .extensionSchemas('User')
+        .map((s) => s.id)
+        .filter((id) => isPlainObject(doc[id])),
+    ];
     const enterprise = doc[ENTERPRISE_USER_SCHEMA];
-    if (isPlainObject(enterprise) && isPlainObject(enterprise.manager) && typeof enterprise.manager.value === 'string') {
+    if (
+      isPlainObject(enterprise) &&
+      isPlainObject(enterprise.manager) &&
+      typeof enterprise.manager.value === 'string'
+    ) {
       const managerId = enterprise.manager.value;
       const name = managerNames.get(managerId);
       doc[ENTERPRISE_USER_SCHEMA] = {
