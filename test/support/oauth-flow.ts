@@ -74,7 +74,7 @@ export function formFields(html: string, action: string): Record<string, string>
   const end = html.indexOf('</form>', start);
   const form = html.slice(start, end);
   const fields: Record<string, string> = {};
-  for (const match of form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+  for (const match of form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\s*\/?>/g)) {
     fields[match[1]] = decodeEntities(match[2]);
   }
   return fields;
