@@ -246,13 +246,13 @@ describe('OAuth pages in Chromium: sign-in, consent, deny, framing, and the MCP 
     const redirect = 'http://127.0.0.1:47002/v1-callback';
     const provider = new MemoryProvider(redirect);
     const first = new ClientV1({ name: 'roster-oauth-v1', version: '1.0.0' });
-    const transport = new TransportV1(mcpUrl, { authProvider: provider as never });
+    const transport = new TransportV1(mcpUrl, { authProvider: provider });
     await expect(first.connect(transport)).rejects.toThrow(/Unauthorized/i);
     const params = await consentInChromium(provider.authorizationUrl as URL, redirect);
     await transport.finishAuth(params.get('code') as string);
 
     const client = new ClientV1({ name: 'roster-oauth-v1', version: '1.0.0' });
-    await client.connect(new TransportV1(mcpUrl, { authProvider: provider as never }));
+    await client.connect(new TransportV1(mcpUrl, { authProvider: provider }));
     const tools = (await client.listTools()).tools.map((t) => t.name);
     expect(tools).toContain('whoami');
     const who = await client.callTool({ name: 'whoami', arguments: {} });
