@@ -3,11 +3,12 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Browser } from 'playwright-core';
-import { startServer, TestServer } from '../support/app';
+import { freePort, startServer, TestServer } from '../support/app';
 import { launchChromium, openPage, OpenedPage } from '../support/browser';
 import { CallbackApp, signInThroughPage, waitForCallback } from '../support/oauth-browser';
 import { authorizePath, pkce, register } from '../support/oauth-flow';
 import { TEST_KEK } from '../support/oauth';
+import { startIdentityProvider, TestIdentityProvider } from '../support/oidc-provider';
 
 jest.setTimeout(180_000);
 
@@ -260,5 +261,103 @@ describe('OAuth pages in Chromium: sign-in, consent, deny, framing, and the MCP 
     await client.close();
     const token = (provider.stored as { access_token: string }).access_token;
     expect((await server.get('/v2/Users', { token })).status).toBe(401);
+  });
+});
+
+describe('Upstream OpenID Connect sign-in in Chromium, against a real provider in this process', () => {
+  let server: TestServer;
+  let idp: TestIdentityProvider;
+  let browser: Browser;
+  let app: CallbackApp;
+  let clientId: string;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    app = await CallbackApp.start();
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    idp = await startIdentityProvider(`${publicUrl}/v2/Login/Oidc/Callback`);
+    server = await startServer({
+      ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK,
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      OIDC_ISSUER: idp.issuer,
+      OIDC_CLIENT_ID: idp.clientId,
+      OIDC_CLIENT_SECRET: idp.clientSecret,
+      OIDC_NAME: 'Test IdP',
+    });
+    browser = await launchChromium();
+    // Provisioned from the IdP: no password in Roster.
+    expect((await server.post('/v2/Users', { userName: 'carol@example.com', displayName: 'Carol' })).status).toBe(201);
+    expect((await server.post('/v2/Users', { userName: 'gone@example.com', active: false })).status).toBe(201);
+    clientId = (
+      await register(server, {
+        client_name: 'Upstream App',
+        redirect_uris: [app.redirectUri],
+        token_endpoint_auth_method: 'none',
+      })
+    ).body.client_id;
+  });
+  afterAll(async () => {
+    for (const one of opened) {
+      await one.context.close();
+    }
+    await browser?.close();
+    await server?.close();
+    await idp?.close();
+    await app?.close();
+  });
+
+  async function throughProvider(login: string): Promise<OpenedPage> {
+    const one = await openPage(browser);
+    opened.push(one);
+    const { page: tab } = one;
+    await tab.goto(
+      server.baseUrl +
+        authorizePath({
+          response_type: 'code',
+          client_id: clientId,
+          redirect_uri: app.redirectUri,
+          state: 'upstream',
+          scope: 'scim.read',
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+        }),
+    );
+    await tab.getByRole('button', { name: 'Sign in with Test IdP' }).click();
+    // oidc-provider's own development sign-in and consent pages.
+    await tab.locator('input[name="login"]').fill(login);
+    await tab.locator('input[name="password"]').fill('anything');
+    await tab.locator('button[type="submit"]').click();
+    const consent = tab.locator('button[type="submit"]');
+    if (await consent.isVisible().catch(() => false)) {
+      await consent.click();
+    }
+    return one;
+  }
+
+  it('signs a provisioned user in through the provider, then consents on Roster', async () => {
+    const { page: tab, diagnostics } = await throughProvider('carol@example.com');
+    await tab.getByRole('heading', { name: 'Allow Upstream App to use Roster?' }).waitFor({ timeout: 30_000 });
+    await expect(tab.locator('body').innerText()).resolves.toContain('Carol (carol@example.com)');
+    await tab.getByRole('button', { name: 'Allow' }).click();
+    const back = await waitForCallback(tab, app);
+    expect(back.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(back.searchParams.get('state')).toBe('upstream');
+    expect(diagnostics.pageErrors).toEqual([]);
+  });
+
+  it.each([
+    ['nobody@example.com', 'No directory user matches this identity (by email).'],
+    ['gone@example.com', 'The matching directory user is deactivated.'],
+  ])('refuses %s with a clear page and creates nothing', async (login, message) => {
+    const before = (await server.get('/v2/Users?count=0')).body.totalResults;
+    const { page: tab } = await throughProvider(login);
+    await tab.getByRole('heading', { name: 'Sign-in refused' }).waitFor({ timeout: 30_000 });
+    await expect(tab.getByRole('alert').innerText()).resolves.toContain(message);
+    expect((await server.get('/v2/Users?count=0')).body.totalResults).toBe(before);
+    expect(
+      app.callbacks.filter((u) => u.searchParams.get('state') === 'upstream' && u.searchParams.has('error')),
+    ).toEqual([]);
   });
 });

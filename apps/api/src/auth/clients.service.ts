@@ -133,8 +133,14 @@ export class OAuthClientsService {
     if (method === 'private_key_jwt' && !hasKeys) {
       throw invalid('private_key_jwt needs the client public keys: jwks or jwks_uri.');
     }
-    if (grantTypes.includes(JWT_BEARER_GRANT) && !hasKeys) {
-      throw invalid(`The ${JWT_BEARER_GRANT} grant needs the keys that verify its assertions: jwks or jwks_uri.`);
+    // Its own assertions need its keys; a client that only redeems ID-JAGs (signed by a trusted
+    // IdP) authenticates with a secret instead, and must say so.
+    const secretMethod = method === 'client_secret_basic' || method === 'client_secret_post';
+    if (grantTypes.includes(JWT_BEARER_GRANT) && !hasKeys && !(secretMethod && input.token_endpoint_auth_method)) {
+      throw invalid(
+        `The ${JWT_BEARER_GRANT} grant needs the keys that verify its assertions: jwks or jwks_uri ` +
+          '(or, for ID-JAGs only, an explicit client_secret_basic or client_secret_post).',
+      );
     }
     const secret = method === 'private_key_jwt' || method === 'none' ? undefined : randomSecret(CLIENT_SECRET_PREFIX);
     const record = await this.clients.insert({
