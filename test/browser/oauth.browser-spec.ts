@@ -124,13 +124,13 @@ describe('OAuth pages in Chromium: sign-in, consent, deny, framing, and the MCP 
     await expect(tab.title()).resolves.toBe('Sign in · Roster');
     expect(await tab.getAttribute('html', 'lang')).toBe('en');
     // Focus order: the user name field has focus first, then password, then the button.
-    expect(await tab.evaluate(() => document.activeElement?.id)).toBe('userName');
+    expect(await tab.evaluate('document.activeElement?.id')).toBe('userName');
     await tab.keyboard.type('alice@example.com');
     await tab.keyboard.press('Tab');
-    expect(await tab.evaluate(() => document.activeElement?.id)).toBe('password');
+    expect(await tab.evaluate('document.activeElement?.id')).toBe('password');
     await tab.keyboard.type('alice-secret-1');
     await tab.keyboard.press('Tab');
-    expect(await tab.evaluate(() => document.activeElement?.textContent)).toBe('Sign in');
+    expect(await tab.evaluate('document.activeElement?.textContent')).toBe('Sign in');
     await tab.keyboard.press('Enter');
 
     await tab.getByRole('heading', { name: 'Allow Browser App to use Roster?' }).waitFor();
@@ -170,7 +170,7 @@ describe('OAuth pages in Chromium: sign-in, consent, deny, framing, and the MCP 
     const error = tab.getByRole('alert');
     await expect(error.innerText()).resolves.toContain('The user name or password is not right');
     expect(await tab.getAttribute('#userName', 'aria-describedby')).toBe('signin-error');
-    const overflow = await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await tab.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     const buttonHeight = await tab
       .getByRole('button', { name: 'Sign in', exact: true })

@@ -135,6 +135,19 @@ describe('CLI (apps/cli) over the same services and database as the server', () 
     });
   });
 
+  it('creates rate-limited API tokens, and lists and revokes grants', async () => {
+    const limited = await cli('tokens', 'create', '--name', 'okta', '--scope', 'scim.read', '--rate-limit', '600');
+    expect(limited.code).toBe(0);
+    expect(limited.json).toMatchObject({ name: 'okta', rate_limit: 600 });
+    expect((await cli('tokens', 'create', '--name', 'x', '--scope', 'scim.read', '--rate-limit', 'lots')).code).toBe(2);
+    const grants = await cli('grants', 'list');
+    expect(grants).toMatchObject({ code: 0, json: { grants: [] } });
+    expect((await cli('grants', 'list', '--user', 'not-a-uuid')).code).toBe(1);
+    const missing = await cli('grants', 'revoke', '2819c223-7f76-453a-919d-413861904646');
+    expect(missing.code).toBe(1);
+    expect(missing.json.error).toContain('not found');
+  });
+
   it('reports usage errors with exit code 2 and refusals with exit code 1', async () => {
     expect((await cli()).code).toBe(2);
     const unknown = await cli('tokens', 'frobnicate');

@@ -530,6 +530,47 @@ describe('OAuth authorization server: authorization code with PKCE through the r
       expect(next.location).toMatch(/^\/v2\/Login\?/);
     });
 
+    it.each([
+      ['a SCIM DELETE', 'delete'],
+      ['a Bulk PATCH active=false', 'bulk'],
+      ['a SCIM PUT active=false', 'put'],
+    ])("%s revokes the user's refresh tokens in the same transaction", async (_label, how) => {
+      const name = `deprovision-${how}@example.com`;
+      const id = await user(name, 'deprovision-secret-1');
+      const p = params({ scope: 'scim.read' });
+      const tokens = await redeem(
+        await codeFor(new PageClient(server), p, { userName: name, password: 'deprovision-secret-1' }),
+        p.verifier,
+      );
+      expect(tokens.status).toBe(200);
+      if (how === 'delete') {
+        expect((await server.delete(`/v2/Users/${id}`)).status).toBe(204);
+      } else if (how === 'put') {
+        expect((await server.put(`/v2/Users/${id}`, { userName: name, active: false })).status).toBe(200);
+      } else {
+        const bulk = await server.post('/v2/Bulk', {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+          Operations: [
+            {
+              method: 'PATCH',
+              path: `/Users/${id}`,
+              data: {
+                schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+                Operations: [{ op: 'replace', path: 'active', value: false }],
+              },
+            },
+          ],
+        });
+        expect(bulk.body.Operations[0].status).toBe('200');
+      }
+      const refresh = await tokenRequest(server, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.body.refresh_token,
+        client_id: client,
+      });
+      expect(refresh.body.error).toBe('invalid_grant');
+    });
+
     it('pauses sign-in after LOGIN_MAX_FAILURES failures, with a clear message; the right password waits too', async () => {
       await user('erin@example.com', 'erin-secret-1');
       const browser = new PageClient(server);

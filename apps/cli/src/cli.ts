@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ApiTokensService } from '../../api/src/auth/api-tokens.service';
 import { OAuthClientsService } from '../../api/src/auth/clients.service';
+import { UserGrantsService } from '../../api/src/auth/management/user-grants.service';
 import { SigningKeysService } from '../../api/src/auth/signing-keys.service';
 import { ConfigError, loadConfig } from '../../api/src/config';
 import { createLogger, PinoNestLogger } from '../../api/src/logger';
@@ -13,7 +14,9 @@ import { CliModule } from './cli.module';
 export const USAGE = `Usage: npm run cli -- <command> [options]   (every command prints JSON)
 
   tokens create --name NAME --scope "scim.read scim.write" [--expires-in SECONDS] [--mcp]
-                        an API token, e.g. the secret token for Entra ID or Okta (shown once)
+                [--rate-limit PER_MINUTE]
+                        an API token, e.g. the secret token for Entra ID or Okta (shown once);
+                        --rate-limit caps its SCIM requests a minute (429 with Retry-After beyond)
   tokens list           active API tokens, with their last use
   tokens revoke ID
 
@@ -22,8 +25,12 @@ export const USAGE = `Usage: npm run cli -- <command> [options]   (every command
                         an OAuth client; TYPE: client_credentials (default) or
                         urn:ietf:params:oauth:grant-type:jwt-bearer; METHOD: private_key_jwt,
                         client_secret_basic or client_secret_post (a secret is shown once)
-  clients list
-  clients revoke ID
+  clients list          registered clients; dynamically registered ones have "dynamic": true
+  clients revoke ID     the client and every grant it holds
+
+  grants list [--user USER_ID] [--client CLIENT_ID]
+                        what users allowed OAuth clients (sign-in grants with refresh tokens)
+  grants revoke ID      ends a grant: refresh tokens at once, access tokens within 30 s
 
   keys rotate           a new token signing key; the old one stays published until its tokens expire
 
@@ -94,6 +101,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       tokens: app.get(ApiTokensService),
       clients: app.get(OAuthClientsService),
       keys: app.get(SigningKeysService),
+      grants: app.get(UserGrantsService),
     });
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
@@ -112,6 +120,7 @@ interface Services {
   tokens: ApiTokensService;
   clients: OAuthClientsService;
   keys: SigningKeysService;
+  grants: UserGrantsService;
 }
 
 function parseCommand(
@@ -129,6 +138,7 @@ function parseCommand(
           scope: { type: 'string' },
           'expires-in': { type: 'string' },
           mcp: { type: 'boolean' },
+          'rate-limit': { type: 'string' },
         },
       });
       const name = required(values.name, '--name');
@@ -137,7 +147,11 @@ function parseCommand(
       if (expiresIn !== undefined && !Number.isInteger(expiresIn)) {
         throw new UsageError('--expires-in takes a whole number of seconds.');
       }
-      return ({ tokens }) => tokens.create({ name, scope, expiresIn, mcp: values.mcp ?? false });
+      const rateLimit = values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']);
+      if (rateLimit !== undefined && !Number.isInteger(rateLimit)) {
+        throw new UsageError('--rate-limit takes a whole number of requests per minute.');
+      }
+      return ({ tokens }) => tokens.create({ name, scope, expiresIn, mcp: values.mcp ?? false, rateLimit });
     }
     case 'tokens list':
       noArguments(args);
@@ -193,6 +207,17 @@ function parseCommand(
       return async ({ clients }) => {
         await clients.revoke(id);
         return { client_id: id, revoked: true };
+      };
+    }
+    case 'grants list': {
+      const { values } = parseArgs({ args, options: { user: { type: 'string' }, client: { type: 'string' } } });
+      return async ({ grants }) => ({ grants: await grants.list({ userId: values.user, clientId: values.client }) });
+    }
+    case 'grants revoke': {
+      const id = single(args, 'ID');
+      return async ({ grants }) => {
+        await grants.revoke(id);
+        return { id, revoked: true };
       };
     }
     case 'keys rotate':
