@@ -60,8 +60,7 @@ export class TestServer {
   get = <T = any>(path: string, options?: RequestOptions) => this.request<T>('GET', path, options);
   post = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
     this.request<T>('POST', path, { ...options, body });
-  put = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
-    this.request<T>('PUT', path, { ...options, body });
+  put = <T = any>(path: string, body: unknown, options?: RequestOptions) => this.request<T>('PUT', path, { ...options, body });
   patch = <T = any>(path: string, body: unknown, options?: RequestOptions) =>
     this.request<T>('PATCH', path, { ...options, body });
   delete = <T = any>(path: string, options?: RequestOptions) => this.request<T>('DELETE', path, options);
@@ -90,7 +89,8 @@ export interface StartOptions {
 }
 
 export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
-  const database = 'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
+  const database =
+    'DATABASE_URL' in env ? { url: env.DATABASE_URL, drop: async () => {} } : await createTestDatabase();
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -101,9 +101,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     PUBLIC_URL: baseUrl,
     ...env,
   });
-  const logger = options.logStream
-    ? createLogger(config.logLevel, options.logStream)
-    : pino({ level: config.logLevel });
+  const logger = options.logStream ? createLogger(config.logLevel, options.logStream) : pino({ level: config.logLevel });
   const app = await createApp(config, { logger });
   // A test may choose the port itself (PORT and PUBLIC_URL in env), e.g. to register Roster's
   // callback URL with an identity provider before Roster starts.

@@ -137,12 +137,7 @@ export class UsersService {
     return outcomes;
   }
 
-  async replace(
-    id: string,
-    body: unknown,
-    ifMatch: string | undefined,
-    projected: Projected = {},
-  ): Promise<UserResult> {
+  async replace(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<UserResult> {
     const input = normalizeInput(this.registry, 'User', body, 'replace');
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
     const record = await this.mutate(id, ifMatch, async (current) => {
@@ -257,9 +252,7 @@ export class UsersService {
     } catch (error) {
       if (isUniqueViolation(error)) {
         const userName = typeof write === 'function' ? write()?.userName : write.userName;
-        throw ScimError.conflict(
-          `userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`,
-        );
+        throw ScimError.conflict(`userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`);
       }
       throw error;
     }
@@ -328,19 +321,9 @@ export class UsersService {
     managerNames: Map<string, string>,
   ): Record<string, unknown> {
     const { externalId, ...doc } = record.doc;
-    const schemas = [
-      USER_SCHEMA,
-      ...this.registry
-        .extensionSchemas('User')
-        .map((s) => s.id)
-        .filter((id) => isPlainObject(doc[id])),
-    ];
+    const schemas = [USER_SCHEMA, ...this.registry.extensionSchemas('User').map((s) => s.id).filter((id) => isPlainObject(doc[id]))];
     const enterprise = doc[ENTERPRISE_USER_SCHEMA];
-    if (
-      isPlainObject(enterprise) &&
-      isPlainObject(enterprise.manager) &&
-      typeof enterprise.manager.value === 'string'
-    ) {
+    if (isPlainObject(enterprise) && isPlainObject(enterprise.manager) && typeof enterprise.manager.value === 'string') {
       const managerId = enterprise.manager.value;
       const name = managerNames.get(managerId);
       doc[ENTERPRISE_USER_SCHEMA] = {

@@ -56,10 +56,7 @@ export class GroupsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async findById(id: string, db: Db = this.prisma.client): Promise<GroupRecord | undefined> {
-    const rows = await db.$queryRawUnsafe<GroupRecord[]>(
-      `SELECT ${SELECT_GROUP} FROM groups r WHERE r.id = $1::uuid`,
-      id,
-    );
+    const rows = await db.$queryRawUnsafe<GroupRecord[]>(`SELECT ${SELECT_GROUP} FROM groups r WHERE r.id = $1::uuid`, id);
     return rows[0];
   }
 
@@ -214,12 +211,7 @@ export class GroupsRepository {
   }
 
   /** Makes the member set exactly `members`, as a diff: only what differs is deleted or inserted. */
-  async replaceMembers(
-    db: Prisma.TransactionClient,
-    groupId: string,
-    members: MemberKey[],
-    now: Date,
-  ): Promise<number> {
+  async replaceMembers(db: Prisma.TransactionClient, groupId: string, members: MemberKey[], now: Date): Promise<number> {
     const removed = await db.$executeRawUnsafe(
       `DELETE FROM group_members WHERE group_id = $1::uuid AND NOT (member_id = ANY($2::uuid[]))`,
       groupId,
@@ -261,12 +253,13 @@ export class GroupsRepository {
     return rows[0]?.id;
   }
 
-  async findLogo(
-    groupId: string,
-  ): Promise<{ mediaType: string; content: Buffer; sha256: string; updated: Date } | undefined> {
+  async findLogo(groupId: string): Promise<{ mediaType: string; content: Buffer; sha256: string; updated: Date } | undefined> {
     const rows = await this.prisma.client.$queryRawUnsafe<
       { mediaType: string; content: Uint8Array; sha256: string; updated: Date }[]
-    >(`SELECT media_type AS "mediaType", content, sha256, updated FROM group_logos WHERE group_id = $1::uuid`, groupId);
+    >(
+      `SELECT media_type AS "mediaType", content, sha256, updated FROM group_logos WHERE group_id = $1::uuid`,
+      groupId,
+    );
     const row = rows[0];
     return row ? { ...row, content: Buffer.from(row.content) } : undefined;
   }
@@ -279,13 +272,7 @@ export class GroupsRepository {
   ): Promise<void> {
     await db.groupLogo.upsert({
       where: { groupId },
-      create: {
-        groupId,
-        mediaType: logo.mediaType,
-        content: new Uint8Array(logo.content),
-        sha256: logo.sha256,
-        updated: now,
-      },
+      create: { groupId, mediaType: logo.mediaType, content: new Uint8Array(logo.content), sha256: logo.sha256, updated: now },
       update: { mediaType: logo.mediaType, content: new Uint8Array(logo.content), sha256: logo.sha256, updated: now },
     });
   }

@@ -167,9 +167,7 @@ export class UsersRepository {
     });
     await db.userEmail.deleteMany({ where: { userId: current.id } });
     if (write.emails.length) {
-      await db.userEmail.createMany({
-        data: write.emails.map((e, position) => ({ ...e, position, userId: current.id })),
-      });
+      await db.userEmail.createMany({ data: write.emails.map((e, position) => ({ ...e, position, userId: current.id })) });
     }
     return { ...current, ...omitEmails(write), version, lastModified: now };
   }
