@@ -241,6 +241,25 @@ describe('OAuth authorization server: authorization code with PKCE through the r
       expect(res.headers.get('x-frame-options')).toBe('DENY');
     });
 
+    it('takes a missing resource, or the bare origin with a slash (as claude.ai sends it), for the MCP endpoint', async () => {
+      for (const resource of [undefined, `${server.baseUrl}/`, `${server.baseUrl}/v2/mcp/`]) {
+        const browser = new PageClient(server);
+        const p = params({ resource });
+        const { verifier, ...query } = p;
+        const { redirect } = await runFlow(browser, query, {
+          userName: 'alice@example.com',
+          password: 'alice-secret-1',
+        });
+        const tokens = await redeem(
+          redirect.searchParams.get('code') as string,
+          verifier,
+          resource ? { resource } : {},
+        );
+        expect(tokens.status).toBe(200);
+        expect(decodeJwt(tokens.body.access_token).aud).toBe(mcp);
+      }
+    });
+
     it('accepts a loopback redirect on any port (RFC 8252 §7.3)', async () => {
       const browser = new PageClient(server);
       const p = params({ redirect_uri: 'http://127.0.0.1:51789/callback' });

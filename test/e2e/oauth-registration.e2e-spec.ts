@@ -1,5 +1,6 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { PrismaService } from '@roster/db';
 import { startServer, TestServer } from '../support/app';
 import { authorizePath, PageClient, pkce, register, runFlow } from '../support/oauth-flow';
 import { TEST_KEK, tokenRequest } from '../support/oauth';
@@ -139,6 +140,23 @@ describe('Dynamic client registration (RFC 7591)', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_request', error_description: expect.any(String) });
+  });
+
+  it('lets a never-used dynamic client expire after a day (then 401 invalid_client: Claude registers again)', async () => {
+    const res = await register(server, { redirect_uris: ['https://a.example/cb'], token_endpoint_auth_method: 'none' });
+    const form = { grant_type: 'refresh_token', refresh_token: 'roster_rt_x', client_id: res.body.client_id };
+    expect((await tokenRequest(server, form)).status).toBe(400);
+    await server.app.get(PrismaService).client.oAuthClient.update({
+      where: { id: res.body.client_id },
+      data: { created: new Date(Date.now() - 25 * 3600_000) },
+    });
+    const expired = await tokenRequest(server, form);
+    expect(expired.status).toBe(401);
+    expect(expired.body.error).toBe('invalid_client');
+    const page = await new PageClient(server).get(
+      authorizePath({ response_type: 'code', client_id: res.body.client_id, redirect_uri: 'https://a.example/cb' }),
+    );
+    expect(page.status).toBe(400);
   });
 
   it('limits registrations per address (OAUTH_REGISTRATION_RATE_LIMIT a minute)', async () => {

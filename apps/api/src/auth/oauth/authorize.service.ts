@@ -5,7 +5,7 @@ import { AUTHORIZATION_CODE_GRANT } from '../clients.service';
 import { RolesService } from '../login/roles.service';
 import { BrowserSession } from '../login/session.service';
 import { ResourceKind } from '../principal';
-import { resourceKindOf, resourceUrl } from '../resources';
+import { resourceUrl, userResourceKindOf } from '../resources';
 import { splitScope } from '../scopes';
 import { ClientDirectory } from './client-directory.service';
 import { GrantsService } from './grants.service';
@@ -133,7 +133,7 @@ export class AuthorizeService {
     }
     let resource: ResourceKind = 'mcp';
     if (params.resource !== undefined) {
-      const kind = resourceKindOf(this.config, params.resource);
+      const kind = userResourceKindOf(this.config, params.resource);
       if (!kind) {
         return back(
           'invalid_target',

@@ -16,7 +16,7 @@ import { RolesService } from '../login/roles.service';
 import { UserMatcher } from '../login/user-matcher';
 import { KeyEncryptionUnavailableError } from '../key-encryption.service';
 import { ResourceKind } from '../principal';
-import { resourceKindOf, resourceUrl, tokenEndpointUrl } from '../resources';
+import { resourceKindOf, resourceUrl, tokenEndpointUrl, userResourceKindOf } from '../resources';
 import { splitScope } from '../scopes';
 import { AssertionPolicy, AssertionRejected, JWT_CLIENT_ASSERTION_TYPE, verifyAssertion } from './assertions';
 import { ClientDirectory } from './client-directory.service';
@@ -192,7 +192,7 @@ export class TokenService {
     if (!CODE_VERIFIER.test(verifier) || s256(verifier) !== code.codeChallenge) {
       throw OAuthError.invalidGrant('The code_verifier does not match the code_challenge (PKCE).');
     }
-    const resource = this.resource(params, code.resource as ResourceKind);
+    const resource = this.resource(params, code.resource as ResourceKind, true);
     if (resource !== code.resource) {
       throw new OAuthError('invalid_target', 'resource differs from the one of the authorization request.');
     }
@@ -228,7 +228,7 @@ export class TokenService {
       await this.grants.revoke(grant.id, 'refresh token presented by another client');
       throw OAuthError.invalidGrant('The refresh token was issued to another client.');
     }
-    const resource = this.resource(params, grant.resource as ResourceKind);
+    const resource = this.resource(params, grant.resource as ResourceKind, true);
     if (resource !== grant.resource) {
       throw new OAuthError('invalid_target', 'resource differs from the one the refresh token was issued for.');
     }
@@ -669,14 +669,14 @@ export class TokenService {
   }
 
   /** RFC 8707: `resource` picks the token's audience; `fallback` (the SCIM API) when absent. */
-  private resource(params: Params, fallback: ResourceKind = 'scim'): ResourceKind {
+  private resource(params: Params, fallback: ResourceKind = 'scim', forUser = false): ResourceKind {
     const values = params.all('resource');
     if (!values.length) {
       return fallback;
     }
     const kinds = new Set<ResourceKind>();
     for (const value of values) {
-      const kind = resourceKindOf(this.config, value);
+      const kind = forUser ? userResourceKindOf(this.config, value) : resourceKindOf(this.config, value);
       if (!kind) {
         throw new OAuthError(
           'invalid_target',
