@@ -589,10 +589,17 @@ describe('OAuth: token endpoint request rules (RFC 6749 §5.2)', () => {
     });
   });
 
-  it('refuses a scope beyond the client (invalid_scope)', async () => {
-    const res = await tokenRequest(
+  it('grants only the part of a scope the client may have, and refuses a scope with nothing of it (invalid_scope)', async () => {
+    const narrowed = await tokenRequest(
       server,
       { grant_type: 'client_credentials', scope: 'scim.read roster.admin' },
+      basic(secretClient.client_id, secretClient.client_secret),
+    );
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.scope).toBe('scim.read');
+    const res = await tokenRequest(
+      server,
+      { grant_type: 'client_credentials', scope: 'roster.admin' },
       basic(secretClient.client_id, secretClient.client_secret),
     );
     expect(res.status).toBe(400);

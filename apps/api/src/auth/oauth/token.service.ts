@@ -651,21 +651,26 @@ export class TokenService {
     return this.usedAssertions.remember(issuer, jti, new Date(exp * 1000));
   }
 
-  /** RFC 6749 §3.3: the requested scopes must be a subset of the client's; none requested means all of them. */
+  /**
+   * RFC 6749 §3.3: what the client may have of what it asked for (none asked means all of it);
+   * the response's `scope` names what was granted. MCP clients ask for the scopes of the
+   * resource's challenge, which may exceed a client's registration: they get the part they may
+   * have. Nothing of it at all is invalid_scope.
+   */
   private grantedScopes(requested: string | undefined, client: OAuthClientRecord): string[] {
     const allowed = splitScope(client.scope);
     if (requested === undefined) {
       return allowed;
     }
     const scopes = splitScope(requested);
-    const refused = scopes.filter((s) => !allowed.includes(s));
-    if (!scopes.length || refused.length) {
+    const granted = allowed.filter((s) => scopes.includes(s));
+    if (!granted.length) {
       throw new OAuthError(
         'invalid_scope',
-        `The client may request only ${allowed.join(' ')}; refused: ${refused.join(' ') || '(empty)'}.`,
+        `The client may request only ${allowed.join(' ')}; refused: ${scopes.join(' ') || '(empty)'}.`,
       );
     }
-    return allowed.filter((s) => scopes.includes(s));
+    return granted;
   }
 
   /** RFC 8707: `resource` picks the token's audience; `fallback` (the SCIM API) when absent. */
