@@ -34,12 +34,14 @@ describe('Issue 10, finding 6: failed client authentications never lock out the 
     );
 
   it('61 wrong secrets a minute for a known client_id: the attacker gets 429, the real client keeps getting tokens', async () => {
+    // Windows are per minute: should one turn during the loop, the count restarts once.
     const answers: number[] = [];
-    for (let i = 0; i < 70; i++) {
+    for (let i = 0; i < 125 && !answers.includes(429); i++) {
       answers.push((await attempt(`wrong-${i}`, '203.0.113.66')).status);
     }
     expect(answers.slice(0, 60).every((s) => s === 401)).toBe(true);
-    expect(answers.slice(61)).toContain(429);
+    expect(answers.length).toBeGreaterThanOrEqual(61);
+    expect(answers.at(-1)).toBe(429);
     const limited = await attempt('wrong-again', '203.0.113.66');
     expect(limited.status).toBe(429);
     expect(limited.body.error).toBe('temporarily_unavailable');
