@@ -116,6 +116,18 @@ describe('Issue 10, findings 9 and 10: bearer failures, per-token limits, no-sto
     expect((await server.get('/v2/Users', { headers: { 'x-forwarded-for': '192.0.2.9' } })).status).toBe(200);
   });
 
+  it('does not count a genuine token that was revoked or expired (its client refreshes on the 401)', async () => {
+    const created = await server.post('/admin/tokens', { name: 'rotated', scope: 'scim.read' });
+    expect((await server.delete(`/admin/tokens/${created.body.id}`)).status).toBe(204);
+    for (let i = 0; i < 8; i++) {
+      const res = await server.get('/v2/Users', {
+        token: created.body.token,
+        headers: { 'x-forwarded-for': '192.0.2.77' },
+      });
+      expect(res.status).toBe(401);
+    }
+  });
+
   it('limits an API token to its rate_limit per minute on the SCIM API, with 429 and Retry-After', async () => {
     const created = await server.post('/admin/tokens', { name: 'okta', scope: 'scim.read', rate_limit: 3 });
     expect(created.status).toBe(201);

@@ -13,6 +13,10 @@ interface Run {
   json: any;
 }
 
+// Every command opens (and, the first time, migrates) an embedded database on disk in this process:
+// on a loaded two-core machine a test of several commands can take longer than the default minute.
+jest.setTimeout(180_000);
+
 describe('CLI (apps/cli) over the same services and database as the server', () => {
   let dataDir: string;
   let database: TestDatabase | undefined;

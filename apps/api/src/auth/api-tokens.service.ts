@@ -105,10 +105,10 @@ export class ApiTokensService implements BearerStrategy {
     }
     const now = new Date();
     if (record.revokedAt) {
-      throw new InvalidTokenError('The API token has been revoked.');
+      throw new InvalidTokenError('The API token has been revoked.', true);
     }
     if (record.expiresAt && record.expiresAt <= now) {
-      throw new InvalidTokenError('The API token has expired.');
+      throw new InvalidTokenError('The API token has expired.', true);
     }
     if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
       // Bookkeeping must not fail or slow the request it describes.

@@ -9,6 +9,12 @@ import { BEARER_STRATEGIES, BearerStrategy, InvalidTokenError, Principal, Resour
 import { resourceMetadataUrl } from './resources';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
+/** Marks a refusal that counts as a failed authentication. */
+const FAILURE = Symbol('authentication-failure');
+
+function failure(error: ScimHttpError): ScimHttpError {
+  return Object.assign(error, { [FAILURE]: true });
+}
 const QUERY_TOKEN = /[?&](access_token|token|bearer)=/i;
 
 /** What a challenge is about: the route's resource, the scopes it needs, and whether a token came. */
@@ -80,12 +86,10 @@ export class AuthGuard implements CanActivate {
     try {
       return await this.verify(request, challenge);
     } catch (error) {
-      // A token was sent and refused: counted per address, and 429 past the limit.
-      if (
-        error instanceof ScimHttpError &&
-        error.status === 401 &&
-        /error="invalid_token"/.test(error.headers['www-authenticate'] ?? '')
-      ) {
+      // A forged, unknown or malformed token: counted per address, and 429 past the limit. An
+      // expired or revoked token of a real client is not counted (hosted assistants share their
+      // addresses, and they refresh on the 401).
+      if (error instanceof ScimHttpError && FAILURE in error) {
         throw (await this.limits.failed(request.ip)) ?? error;
       }
       throw error;
@@ -108,7 +112,7 @@ export class AuthGuard implements CanActivate {
     }
     const match = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
     if (!match) {
-      throw this.unauthorized(challenge, 'The Authorization header must use the Bearer scheme.', true);
+      throw failure(this.unauthorized(challenge, 'The Authorization header must use the Bearer scheme.', true));
     }
     const token = match[1];
     for (const strategy of this.strategies) {
@@ -117,7 +121,8 @@ export class AuthGuard implements CanActivate {
         principal = await strategy.authenticate(token);
       } catch (error) {
         if (error instanceof InvalidTokenError) {
-          throw this.unauthorized(challenge, error.description, true);
+          const refusal = this.unauthorized(challenge, error.description, true);
+          throw error.lapsed ? refusal : failure(refusal);
         }
         throw error;
       }
@@ -125,7 +130,7 @@ export class AuthGuard implements CanActivate {
         return principal;
       }
     }
-    throw this.unauthorized(challenge, 'The bearer token is invalid, expired or revoked.', true);
+    throw failure(this.unauthorized(challenge, 'The bearer token is invalid, expired or revoked.', true));
   }
 
   /** RFC 6750 §3 / RFC 9728 §5.1 challenge: where the metadata is, and what went wrong with a sent token. */

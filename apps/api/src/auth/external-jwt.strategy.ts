@@ -67,7 +67,7 @@ export class ExternalJwtStrategy implements BearerStrategy {
           'Could not verify a token of a trusted issuer.',
         );
       }
-      throw new InvalidTokenError(describe(error));
+      throw new InvalidTokenError(describe(error), error instanceof errors.JWTExpired);
     }
     const tooLong = lifetimeProblem(payload, trusted.config.maxTokenLifetime, this.config.auth.clockSkew);
     if (tooLong) {

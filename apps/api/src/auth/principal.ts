@@ -41,7 +41,14 @@ export interface BearerStrategy {
 
 /** A token a strategy recognised but refuses; the description goes to the client (no secrets in it). */
 export class InvalidTokenError extends Error {
-  constructor(readonly description: string) {
+  /**
+   * @param lapsed a genuine token that expired or was revoked: refused, but not counted as a
+   *   failed authentication (its client is real and will refresh).
+   */
+  constructor(
+    readonly description: string,
+    readonly lapsed = false,
+  ) {
     super(description);
     this.name = 'InvalidTokenError';
   }

@@ -155,14 +155,6 @@ export class OAuthGrantsRepository {
     });
   }
 
-  async listConsents(userId: string | undefined): Promise<ConsentRecord[]> {
-    return this.prisma.client.oAuthConsent.findMany({
-      where: userId ? { userId } : {},
-      orderBy: { created: 'desc' },
-      take: 1000,
-    });
-  }
-
   async deleteConsent(userId: string, clientId: string): Promise<number> {
     const result = await this.prisma.client.oAuthConsent.deleteMany({ where: { userId, clientId } });
     return result.count;

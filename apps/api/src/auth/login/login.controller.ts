@@ -1,8 +1,7 @@
-import { Body, Controller, Get, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../../config';
-import { Inject } from '@nestjs/common';
 import { Public } from '../decorators';
 import { html, redirect, sendPage } from './html';
 import { OidcUpstreamService } from './oidc-upstream.service';

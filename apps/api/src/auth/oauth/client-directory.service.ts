@@ -35,9 +35,4 @@ export class ClientDirectory {
     const found = await this.lookup(clientId);
     return 'client' in found ? found.client : undefined;
   }
-
-  /** Whether the client's name comes from the client itself rather than from an administrator. */
-  static selfDeclared(client: OAuthClientRecord): boolean {
-    return client.dynamic;
-  }
 }

@@ -170,11 +170,6 @@ export class GrantsService {
     return alive;
   }
 
-  /** Forgets cached liveness of every grant, e.g. after a user's grants were revoked in a transaction. */
-  forgetLiveness(): void {
-    this.liveness.clear();
-  }
-
   private sweep(): void {
     const now = Date.now();
     if (now - this.lastSweep < SWEEP_MS) {

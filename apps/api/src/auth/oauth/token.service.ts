@@ -559,7 +559,11 @@ export class TokenService {
         authenticated.method === 'client_secret_basic',
       );
     }
-    await this.limiter.hit({ client: authenticated.client.id }, this.config.auth.rateLimit.perClient);
+    // A public client's id is no secret: counting its requests would let anyone exhaust its limit
+    // (a metadata-document client is shared by all its users). The per-address limit covers it.
+    if (authenticated.method !== 'none') {
+      await this.limiter.hit({ client: authenticated.client.id }, this.config.auth.rateLimit.perClient);
+    }
     return authenticated;
   }
 
