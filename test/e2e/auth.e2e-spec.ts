@@ -209,10 +209,12 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
       });
       expect(created.status).toBe(201);
       expect(created.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(created.headers.get('cache-control')).toBe('no-store');
       expect(created.body).toEqual({
         id: expect.any(String),
         name: 'entra',
         scope: 'scim.read scim.write',
+        rate_limit: null,
         mcp: false,
         created: expect.any(String),
         expires_at: expect.any(String),
@@ -301,7 +303,10 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
         [{ client_name: 'a', jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] } }, 'RSA, EC or OKP'],
         [{ client_name: 'a', jwks: { keys: [key.publicJwk] }, jwks_uri: 'https://idp.example.com/keys' }, 'not both'],
         [{ client_name: 'a', jwks_uri: 'http://idp.example.com/keys' }, 'https'],
-        [{ client_name: 'a', grant_types: ['authorization_code'] }, 'grant_types'],
+        [{ client_name: 'a', grant_types: ['password'] }, 'grant_types'],
+        [{ client_name: 'a', grant_types: ['authorization_code'] }, 'needs redirect_uris'],
+        [{ client_name: 'a', redirect_uris: ['http://app.example.com/cb'] }, 'must use https'],
+        [{ client_name: 'a', token_endpoint_auth_method: 'none' }, 'public client'],
         [{ client_name: 'a', grant_types: ['urn:ietf:params:oauth:grant-type:jwt-bearer'] }, 'needs the keys'],
         [{ client_name: 'a', token_endpoint_auth_method: 'private_key_jwt' }, 'needs the client public keys'],
       ];
@@ -317,7 +322,7 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
     it('ignores unknown RFC 7591 members and issues a secret for secret-based clients', async () => {
       const res = await server.post('/admin/clients', {
         client_name: 'gallery',
-        redirect_uris: ['https://example.com/cb'],
+        contacts: ['ops@example.com'],
         software_statement: 'x',
       });
       expect(res.status).toBe(201);
@@ -330,8 +335,11 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
         token_endpoint_auth_method: 'client_secret_basic',
         client_secret: expect.stringMatching(/^roster_cs_/),
         client_secret_expires_at: 0,
+        last_used_at: null,
       });
+      expect(res.headers.get('cache-control')).toBe('no-store');
       const list = await server.get('/admin/clients');
+      expect(list.headers.get('cache-control')).toBe('no-store');
       expect(list.text).not.toContain(res.body.client_secret);
     });
   });
@@ -367,19 +375,38 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
       const res = await server.get('/.well-known/oauth-authorization-server', { token: null });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const base = `${server.baseUrl}/v2/Login/Oauth2`;
       expect(res.body).toEqual({
         issuer: server.baseUrl,
-        token_endpoint: `${server.baseUrl}/v2/Login/Oauth2/Token`,
+        authorization_endpoint: `${base}/Authorize`,
+        token_endpoint: `${base}/Token`,
+        registration_endpoint: `${base}/Register`,
+        revocation_endpoint: `${base}/Revoke`,
         jwks_uri: `${server.baseUrl}/.well-known/jwks.json`,
-        grant_types_supported: ['urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_credentials'],
-        token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post'],
+        response_types_supported: ['code'],
+        response_modes_supported: ['query'],
+        grant_types_supported: [
+          'authorization_code',
+          'refresh_token',
+          'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          'client_credentials',
+        ],
+        code_challenge_methods_supported: ['S256'],
+        token_endpoint_auth_methods_supported: ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post'],
         token_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['RS256', 'ES256', 'PS256', 'EdDSA']),
-        scopes_supported: ['scim.read', 'scim.write', 'roster.admin'],
-        response_types_supported: [],
+        revocation_endpoint_auth_methods_supported: [
+          'none',
+          'private_key_jwt',
+          'client_secret_basic',
+          'client_secret_post',
+        ],
+        scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'offline_access'],
+        authorization_response_iss_parameter_supported: true,
+        client_id_metadata_document_supported: true,
         service_documentation: `${server.baseUrl}/docs`,
       });
       expect(res.body.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
-      expect(res.body).not.toHaveProperty('authorization_endpoint');
+      expect(res.body.code_challenge_methods_supported).not.toContain('plain');
     });
 
     it('publishes the public signing keys only, and answers CORS preflights', async () => {
@@ -415,7 +442,13 @@ describe('Signing keys: encrypted at rest under a key encryption key (KEK)', () 
     const env = { DATABASE_URL: '', DATA_DIR: dataDir };
     try {
       const first = await startServer(env);
-      const client = (await first.post('/admin/clients', { client_name: 'cc', scope: 'scim.read' })).body;
+      const client = (
+        await first.post('/admin/clients', {
+          client_name: 'cc',
+          scope: 'scim.read',
+          token_endpoint_auth_method: 'client_secret_post',
+        })
+      ).body;
       const issued = await exchange(first, form(client));
       expect(issued.status).toBe(200);
       const kid = decodeProtectedHeader(issued.body.access_token).kid;
@@ -454,7 +487,13 @@ describe('Signing keys: encrypted at rest under a key encryption key (KEK)', () 
   it('configured database without ROSTER_KEY_ENCRYPTION_KEY: PostgreSQL refuses to sign but serves other credentials; in-memory PGlite uses a throwaway KEK', async () => {
     const server = await startServer({});
     try {
-      const client = (await server.post('/admin/clients', { client_name: 'cc', scope: 'scim.read' })).body;
+      const client = (
+        await server.post('/admin/clients', {
+          client_name: 'cc',
+          scope: 'scim.read',
+          token_endpoint_auth_method: 'client_secret_post',
+        })
+      ).body;
       const token = (await server.post('/admin/tokens', { name: 'idp', scope: 'scim.read' })).body.token;
       expect((await server.get('/v2/Users', { token })).status).toBe(200);
       const issued = await exchange(server, form(client));

@@ -16,6 +16,10 @@ interface Run {
   json: any;
 }
 
+// Every command opens (and, the first time, migrates) an embedded database on disk in this process:
+// on a loaded two-core machine a test of several commands can take longer than the default minute.
+jest.setTimeout(180_000);
+
 describe('CLI (apps/cli) over the same services and database as the server', () => {
   let dataDir: string;
   let database: TestDatabase | undefined;
@@ -136,6 +140,19 @@ describe('CLI (apps/cli) over the same services and database as the server', () 
       alg: 'ES256',
       retired: [{ kid: expect.any(String) }],
     });
+  });
+
+  it('creates rate-limited API tokens, and lists and revokes grants', async () => {
+    const limited = await cli('tokens', 'create', '--name', 'okta', '--scope', 'scim.read', '--rate-limit', '600');
+    expect(limited.code).toBe(0);
+    expect(limited.json).toMatchObject({ name: 'okta', rate_limit: 600 });
+    expect((await cli('tokens', 'create', '--name', 'x', '--scope', 'scim.read', '--rate-limit', 'lots')).code).toBe(2);
+    const grants = await cli('grants', 'list');
+    expect(grants).toMatchObject({ code: 0, json: { grants: [] } });
+    expect((await cli('grants', 'list', '--user', 'not-a-uuid')).code).toBe(1);
+    const missing = await cli('grants', 'revoke', '2819c223-7f76-453a-919d-413861904646');
+    expect(missing.code).toBe(1);
+    expect(missing.json.error).toContain('not found');
   });
 
   it('reports usage errors with exit code 2 and refusals with exit code 1', async () => {

@@ -51,6 +51,7 @@ describe('OAuth: the JWT-bearer grant end to end', () => {
         scope: 'scim.read scim.write',
         token_endpoint_auth_method: 'private_key_jwt',
         jwks: { keys: [key.publicJwk] },
+        last_used_at: null,
       },
     ]);
   });
@@ -467,14 +468,43 @@ describe('OAuth: token endpoint request rules (RFC 6749 §5.2)', () => {
       (await server.post('/v2/Users', { userName: 'cc@example.com' }, { token: viaBasic.body.access_token })).status,
     ).toBe(201);
 
-    const viaPost = await tokenRequest(server, {
+    // The registered method is enforced (issue 10, finding 9): this client registered
+    // client_secret_basic, so its secret in the body is refused even though it is right.
+    const wrongMethod = await tokenRequest(server, {
       grant_type: 'client_credentials',
       client_id: secretClient.client_id,
       client_secret: secretClient.client_secret,
       scope: 'scim.read',
     });
+    expect(wrongMethod.status).toBe(401);
+    expect(wrongMethod.body).toEqual({
+      error: 'invalid_client',
+      error_description: 'This client must authenticate with client_secret_basic, as it registered.',
+    });
+
+    const postClient = await server.post('/admin/clients', {
+      client_name: 'posting',
+      scope: 'scim.read',
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    expect(postClient.status).toBe(201);
+    const viaPost = await tokenRequest(server, {
+      grant_type: 'client_credentials',
+      client_id: postClient.body.client_id,
+      client_secret: postClient.body.client_secret,
+      scope: 'scim.read',
+    });
     expect(viaPost.status).toBe(200);
     expect(viaPost.body.scope).toBe('scim.read');
+    const postInBasic = await tokenRequest(
+      server,
+      { grant_type: 'client_credentials' },
+      basic(postClient.body.client_id, postClient.body.client_secret),
+    );
+    expect(postInBasic.status).toBe(401);
+    expect(postInBasic.body.error_description).toBe(
+      'This client must authenticate with client_secret_post, as it registered.',
+    );
   });
 
   it('answers a wrong secret with 401 invalid_client, and a Basic challenge when Basic was used', async () => {
@@ -559,10 +589,17 @@ describe('OAuth: token endpoint request rules (RFC 6749 §5.2)', () => {
     });
   });
 
-  it('refuses a scope beyond the client (invalid_scope)', async () => {
-    const res = await tokenRequest(
+  it('grants only the part of a scope the client may have, and refuses a scope with nothing of it (invalid_scope)', async () => {
+    const narrowed = await tokenRequest(
       server,
       { grant_type: 'client_credentials', scope: 'scim.read roster.admin' },
+      basic(secretClient.client_id, secretClient.client_secret),
+    );
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.scope).toBe('scim.read');
+    const res = await tokenRequest(
+      server,
+      { grant_type: 'client_credentials', scope: 'roster.admin' },
       basic(secretClient.client_id, secretClient.client_secret),
     );
     expect(res.status).toBe(400);
@@ -661,7 +698,13 @@ describe('OAuth: token lifetime and rate limits', () => {
       OAUTH_RATE_LIMIT_CLIENT: '3',
       OAUTH_RATE_LIMIT_ADDRESS: '10',
     });
-    client = (await server.post('/admin/clients', { client_name: 'gallery', scope: 'scim.read' })).body;
+    client = (
+      await server.post('/admin/clients', {
+        client_name: 'gallery',
+        scope: 'scim.read',
+        token_endpoint_auth_method: 'client_secret_post',
+      })
+    ).body;
   });
   afterAll(async () => {
     await server.close();

@@ -119,7 +119,9 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     ? createLogger(config.logLevel, options.logStream)
     : pino({ level: config.logLevel });
   const app = await createApp(config, { logger });
-  await app.listen({ port, host: '127.0.0.1' });
+  // A test may choose the port itself (PORT and PUBLIC_URL in env), e.g. to register Roster's
+  // callback URL with an identity provider before Roster starts.
+  await app.listen({ port: config.port, host: '127.0.0.1' });
   const startup = await completeStartup(app, config);
-  return new TestServer(app, config, baseUrl, database, startup);
+  return new TestServer(app, config, config.publicUrl, database, startup);
 }

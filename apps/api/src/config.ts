@@ -16,7 +16,13 @@ import {
 } from 'class-validator';
 import { DEFAULT_FILTER_MAX_COST } from '@roster/db/filter-sql';
 import { isIP } from 'node:net';
-import { parseTrustedIssuers, SIGNING_ALGORITHMS, SigningAlgorithm, TrustedIssuer } from './auth/auth-config';
+import {
+  isAcceptableJwksUrl,
+  parseTrustedIssuers,
+  SIGNING_ALGORITHMS,
+  SigningAlgorithm,
+  TrustedIssuer,
+} from './auth/auth-config';
 
 /** Strict: `yes`, `on` and the like are refused, so that a typo never flips a security switch silently. */
 const toBoolean = ({ value }: { value: unknown }): unknown => {
@@ -33,7 +39,11 @@ const toBoolean = ({ value }: { value: unknown }): unknown => {
   return value;
 };
 
-const SECRET_VARIABLES = new Set(['SCIM_ADMIN_TOKEN', 'ROSTER_KEY_ENCRYPTION_KEY']);
+const SECRET_VARIABLES = new Set(['SCIM_ADMIN_TOKEN', 'ROSTER_KEY_ENCRYPTION_KEY', 'OIDC_CLIENT_SECRET']);
+
+/** Claims an upstream identity can be matched by: the first three against userName, the others against externalId. */
+export const OIDC_MATCH_CLAIMS = ['email', 'preferred_username', 'upn', 'oid', 'sub'] as const;
+export type OidcMatchClaim = (typeof OIDC_MATCH_CLAIMS)[number];
 
 /** Every environment variable Roster reads. The README's configuration table mirrors it. */
 export class EnvironmentDto {
@@ -99,6 +109,28 @@ export class EnvironmentDto {
   @IsOptional() @Transform(toBoolean) @IsBoolean() METRICS_ENABLED?: boolean;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(65535) METRICS_PORT?: number;
   @IsOptional() @Transform(toBoolean) @IsBoolean() METRICS_PUBLIC?: boolean;
+
+  // Sign-in, the authorization server and auth limits (issue 13, issue 10).
+  @IsOptional() @IsString() ROSTER_ADMIN_GROUPS?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(60) OAUTH_USER_TOKEN_TTL_MINUTES?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(365) OAUTH_REFRESH_IDLE_DAYS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3650) OAUTH_REFRESH_MAX_DAYS?: number;
+  @IsOptional() @IsIn(['open', 'admin', 'off']) OAUTH_REGISTRATION?: 'open' | 'admin' | 'off';
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) OAUTH_REGISTRATION_RATE_LIMIT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(3650) OAUTH_DYNAMIC_CLIENT_MAX_IDLE_DAYS?: number;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() OAUTH_CLIENT_METADATA_DOCUMENTS?: boolean;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES?: boolean;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(5) @Max(1440) LOGIN_SESSION_IDLE_MINUTES?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) LOGIN_MAX_FAILURES?: number;
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  OIDC_ISSUER?: string;
+  @IsOptional() @IsString() OIDC_CLIENT_ID?: string;
+  @IsOptional() @IsString() OIDC_CLIENT_SECRET?: string;
+  @IsOptional() @IsIn(OIDC_MATCH_CLAIMS) OIDC_MATCH_CLAIM?: OidcMatchClaim;
+  @IsOptional() @IsString() OIDC_NAME?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) AUTH_FAILURE_LIMIT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1000000) API_TOKEN_RATE_LIMIT?: number;
 }
 
 export interface AppConfig {
@@ -135,6 +167,7 @@ export interface AppConfig {
   /** scrypt's N (a power of two; r=8, p=1) and the hashing queue's bounds (common/password.ts). */
   passwordHashing: { concurrency: number; perRequest: number; scryptN: number };
   ops: OpsConfig;
+  login: LoginConfig;
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -168,6 +201,23 @@ export interface OpsConfig {
   };
 }
 
+/** The sign-in pages, their sessions and upstream OpenID Connect (see the README, "Sign-in"). */
+export interface LoginConfig {
+  /** Display names of the groups whose members (direct or nested) may grant scim.write. */
+  adminGroups: string[];
+  /** Minutes of inactivity after which a browser session ends. */
+  sessionIdleMinutes: number;
+  /** Failed sign-ins per user and address (and 10x that per address) in 15 minutes before a pause. */
+  maxFailures: number;
+  oidc?: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    matchClaim: OidcMatchClaim;
+    name: string;
+  };
+}
+
 /** The MCP endpoint (see the README, "MCP"). */
 export interface McpConfig {
   /**
@@ -195,6 +245,25 @@ export interface AuthConfig {
   /** Token requests per minute, per client and per remote address. */
   rateLimit: { perClient: number; perAddress: number };
   trustedIssuers: TrustedIssuer[];
+  /** Lifetime of access tokens that act for a signed-in user (authorization code, refresh, ID-JAG). */
+  userTokenTtl: number;
+  /** Refresh tokens: idle and absolute lifetimes, in seconds. */
+  refreshIdleTtl: number;
+  refreshMaxTtl: number;
+  /** Dynamic client registration: who may register. */
+  registration: 'open' | 'admin' | 'off';
+  /** Registrations per minute per address. */
+  registrationRateLimit: number;
+  /** Days after its last use that a dynamically registered client expires (one day if never used). */
+  dynamicClientMaxIdleDays: number;
+  /** Whether https client_ids naming a client ID metadata document are accepted. */
+  clientMetadataDocuments: boolean;
+  /** Fetch metadata documents from private, loopback and link-local addresses too (tests only). */
+  cimdAllowPrivateAddresses: boolean;
+  /** Failed bearer authentications per minute per address before 429. */
+  bearerFailureLimit: number;
+  /** Default requests per minute per API token on the SCIM API (0: unlimited). */
+  apiTokenRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -238,6 +307,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((scryptN & (scryptN - 1)) !== 0) {
     problems.push(`PASSWORD_SCRYPT_N must be a power of two between 16384 and 1048576, got ${scryptN}`);
   }
+  const oidcSet = [dto.OIDC_ISSUER, dto.OIDC_CLIENT_ID, dto.OIDC_CLIENT_SECRET].filter((v) => v !== undefined).length;
+  if (oidcSet !== 0 && oidcSet !== 3) {
+    problems.push(`OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together (or none of them), got ${oidcSet} of them`);
+  }
+  if (dto.OIDC_ISSUER !== undefined && !isAcceptableJwksUrl(dto.OIDC_ISSUER)) {
+    problems.push(`OIDC_ISSUER must be an https URL (http only on a loopback address), got ${JSON.stringify(dto.OIDC_ISSUER)}`);
+  }
+  if ((dto.OAUTH_REFRESH_IDLE_DAYS ?? 30) > (dto.OAUTH_REFRESH_MAX_DAYS ?? 90)) {
+    problems.push(`OAUTH_REFRESH_IDLE_DAYS must not exceed OAUTH_REFRESH_MAX_DAYS (${dto.OAUTH_REFRESH_MAX_DAYS ?? 90}), got ${dto.OAUTH_REFRESH_IDLE_DAYS ?? 30}`);
+  }
   if (problems.length) {
     throw new ConfigError(problems);
   }
@@ -278,6 +357,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assertionMaxBytes: dto.OAUTH_ASSERTION_MAX_BYTES ?? 8192,
       rateLimit: { perClient: dto.OAUTH_RATE_LIMIT_CLIENT ?? 60, perAddress: dto.OAUTH_RATE_LIMIT_ADDRESS ?? 120 },
       trustedIssuers: issuers.issuers,
+      userTokenTtl: (dto.OAUTH_USER_TOKEN_TTL_MINUTES ?? 15) * 60,
+      refreshIdleTtl: (dto.OAUTH_REFRESH_IDLE_DAYS ?? 30) * 86400,
+      refreshMaxTtl: (dto.OAUTH_REFRESH_MAX_DAYS ?? 90) * 86400,
+      registration: dto.OAUTH_REGISTRATION ?? 'open',
+      registrationRateLimit: dto.OAUTH_REGISTRATION_RATE_LIMIT ?? 30,
+      dynamicClientMaxIdleDays: dto.OAUTH_DYNAMIC_CLIENT_MAX_IDLE_DAYS ?? 90,
+      clientMetadataDocuments: dto.OAUTH_CLIENT_METADATA_DOCUMENTS ?? true,
+      cimdAllowPrivateAddresses: dto.OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES ?? false,
+      bearerFailureLimit: dto.AUTH_FAILURE_LIMIT ?? 60,
+      apiTokenRateLimit: dto.API_TOKEN_RATE_LIMIT ?? 0,
+    },
+    login: {
+      adminGroups: (dto.ROSTER_ADMIN_GROUPS ?? 'Roster Admins')
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+      sessionIdleMinutes: dto.LOGIN_SESSION_IDLE_MINUTES ?? 30,
+      maxFailures: dto.LOGIN_MAX_FAILURES ?? 5,
+      ...(dto.OIDC_ISSUER && dto.OIDC_CLIENT_ID && dto.OIDC_CLIENT_SECRET
+        ? {
+            oidc: {
+              issuer: dto.OIDC_ISSUER,
+              clientId: dto.OIDC_CLIENT_ID,
+              clientSecret: dto.OIDC_CLIENT_SECRET,
+              matchClaim: dto.OIDC_MATCH_CLAIM ?? 'email',
+              name: dto.OIDC_NAME?.trim() || new URL(dto.OIDC_ISSUER).hostname,
+            },
+          }
+        : {}),
     },
     ops: {
       connectTimeoutSeconds: dto.DATABASE_CONNECT_TIMEOUT ?? 10,

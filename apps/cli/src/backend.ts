@@ -10,6 +10,7 @@ import {
   OAuthClientsService,
   RegisteredClient,
 } from '../../api/src/auth/clients.service';
+import { GrantView, UserGrantsService } from '../../api/src/auth/management/user-grants.service';
 import { RotationResult, SigningKeysService } from '../../api/src/auth/signing-keys.service';
 import { listLimits, parseListQuery } from '../../api/src/common/list-query';
 import { ListResponse } from '../../api/src/common/paging';
@@ -39,6 +40,9 @@ export interface Backend {
   registerClient(input: ClientRegistration): Promise<RegisteredClient>;
   listClients(): Promise<ClientView[]>;
   revokeClient(id: string): Promise<void>;
+  /** What users allowed OAuth clients (sign-in grants), optionally of one user or one client. */
+  listGrants(filter: { userId?: string; clientId?: string }): Promise<GrantView[]>;
+  revokeGrant(id: string): Promise<void>;
   rotateKeys(): Promise<RotationResult>;
   resetAdminToken(): Promise<{ token: string }>;
   /** One page of a resource list, with the SCIM query parameters (filter, count, cursor, attributes...). */
@@ -91,6 +95,12 @@ export class LocalBackend implements Backend {
   }
   revokeClient(id: string) {
     return this.app.get(OAuthClientsService).revoke(id);
+  }
+  listGrants(filter: { userId?: string; clientId?: string }) {
+    return this.app.get(UserGrantsService).list(filter);
+  }
+  revokeGrant(id: string) {
+    return this.app.get(UserGrantsService).revoke(id);
   }
   rotateKeys() {
     return this.app.get(SigningKeysService).rotate();
@@ -204,6 +214,7 @@ export class RemoteBackend implements Backend {
       scope: input.scope,
       ...(input.expiresIn !== undefined ? { expires_in: input.expiresIn } : {}),
       ...(input.mcp ? { mcp: true } : {}),
+      ...(input.rateLimit !== undefined ? { rate_limit: input.rateLimit } : {}),
     });
   }
   async listTokens() {
@@ -220,6 +231,16 @@ export class RemoteBackend implements Backend {
   }
   async revokeClient(id: string) {
     await this.call('DELETE', `/admin/clients/${encodeURIComponent(id)}`);
+  }
+  async listGrants(filter: { userId?: string; clientId?: string }) {
+    const query = new URLSearchParams({
+      ...(filter.userId ? { user: filter.userId } : {}),
+      ...(filter.clientId ? { client: filter.clientId } : {}),
+    }).toString();
+    return (await this.json<{ grants: GrantView[] }>('GET', `/admin/grants${query ? `?${query}` : ''}`)).grants;
+  }
+  async revokeGrant(id: string) {
+    await this.call('DELETE', `/admin/grants/${encodeURIComponent(id)}`);
   }
   rotateKeys() {
     return this.json<RotationResult>('POST', '/admin/keys/rotate');

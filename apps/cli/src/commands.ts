@@ -164,13 +164,16 @@ async function* exportLines(
 export const COMMANDS: Command[] = [
   {
     name: 'tokens create',
-    usage: 'tokens create --name NAME --scope "scim.read scim.write" [--expires-in SECONDS] [--mcp]',
+    usage:
+      'tokens create --name NAME --scope "scim.read scim.write" [--expires-in SECONDS] [--mcp] [--rate-limit PER_MINUTE]',
     summary: 'An API token, e.g. the secret token for Entra ID or Okta (shown once).',
+    help: '--rate-limit caps its SCIM requests a minute (429 with Retry-After beyond).',
     options: {
       name: { type: 'string' },
       scope: { type: 'string' },
       'expires-in': { type: 'string' },
       mcp: { type: 'boolean' },
+      'rate-limit': { type: 'string' },
     },
     validate: (values, positionals) => {
       required(values, 'name');
@@ -179,6 +182,9 @@ export const COMMANDS: Command[] = [
       if (values['expires-in'] !== undefined && !/^\d+$/.test(opt(values, 'expires-in') ?? '')) {
         throw usageError('--expires-in takes a whole number of seconds.');
       }
+      if (values['rate-limit'] !== undefined && !/^\d+$/.test(opt(values, 'rate-limit') ?? '')) {
+        throw usageError('--rate-limit takes a whole number of requests per minute.');
+      }
     },
     run: ({ backend, values }) =>
       backend.createToken({
@@ -186,6 +192,7 @@ export const COMMANDS: Command[] = [
         scope: String(values.scope),
         expiresIn: values['expires-in'] === undefined ? undefined : Number(values['expires-in']),
         mcp: values.mcp === true,
+        rateLimit: values['rate-limit'] === undefined ? undefined : Number(values['rate-limit']),
       }),
   },
   {
@@ -269,6 +276,27 @@ export const COMMANDS: Command[] = [
     run: async ({ backend, positionals }) => {
       await backend.revokeClient(positionals[0]);
       return { client_id: positionals[0], revoked: true };
+    },
+  },
+  {
+    name: 'grants list',
+    usage: 'grants list [--user USER_ID] [--client CLIENT_ID]',
+    summary: 'What users allowed OAuth clients (sign-in grants with refresh tokens).',
+    options: { user: { type: 'string' }, client: { type: 'string' } },
+    validate: (_v, p) => exactly(p, 0, ''),
+    run: async ({ backend, values }) => ({
+      grants: await backend.listGrants({ userId: opt(values, 'user'), clientId: opt(values, 'client') }),
+    }),
+    table: (o) => (o as { grants: unknown[] }).grants,
+  },
+  {
+    name: 'grants revoke',
+    usage: 'grants revoke ID',
+    summary: 'End a grant: its refresh tokens at once, its access tokens within 30 seconds.',
+    validate: (_v, p) => exactly(p, 1, 'exactly one ID'),
+    run: async ({ backend, positionals }) => {
+      await backend.revokeGrant(positionals[0]);
+      return { id: positionals[0], revoked: true };
     },
   },
   {

@@ -19,3 +19,6 @@ export * from './repositories/users.repository';
 export * from './sql-runner';
 export { Prisma, PrismaClient } from './generated/prisma/client';
 export * from './restore';
+export * from './repositories/browser-sessions.repository';
+export * from './repositories/oauth-grants.repository';
+export * from './repositories/roles.repository';

@@ -10,6 +10,7 @@ import { OAuthClientsService } from './clients.service';
 import { BearerStrategy, InvalidTokenError, Principal, RESOURCES, ResourceKind } from './principal';
 import { resourceUrl } from './resources';
 import { splitScope } from './scopes';
+import { GrantsService } from './oauth/grants.service';
 import { SigningKeysService } from './signing-keys.service';
 
 /** What the strategy is handed: the bearer token the guard took from the Authorization header. */
@@ -37,6 +38,7 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clients: OAuthClientsService,
+    private readonly grants: GrantsService,
     keys: SigningKeysService,
   ) {
     const options: StrategyOptionsWithoutRequest = {
@@ -81,8 +83,15 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
     if (typeof exp !== 'number') {
       throw new InvalidTokenError('The access token has no expiry.');
     }
-    if (!(await this.clients.isActive(clientId))) {
-      throw new InvalidTokenError('The client this access token was issued to has been revoked.');
+    const grantId = typeof claims.gid === 'string' ? claims.gid : undefined;
+    if (grantId !== undefined) {
+      // A user's grant: revoked with the grant (by the user, the client, an administrator or
+      // deprovisioning). Its client may be a metadata-document client that has no row.
+      if (!(await this.grants.isAlive(grantId))) {
+        throw new InvalidTokenError('The grant this access token belongs to has been revoked.', true);
+      }
+    } else if (!(await this.clients.isActive(clientId))) {
+      throw new InvalidTokenError('The client this access token was issued to has been revoked.', true);
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     const resources = RESOURCES.filter((kind) => audiences.includes(resourceUrl(this.config, kind)));
@@ -92,6 +101,7 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
       scopes: new Set(splitScope(scope)),
       resources: new Set<ResourceKind>(resources),
       clientId,
+      ...(grantId ? { grantId } : {}),
       // The subject is a directory user unless the client obtained the token for itself.
       ...(sub !== clientId ? { userId: sub } : {}),
     };
@@ -117,7 +127,12 @@ export class AccessTokenBearerStrategy implements BearerStrategy {
       // settle this one attempt.
       const attempt = Object.create(this.strategy) as AccessTokenJwtStrategy & AuthenticationHooks;
       attempt.success = (user) => resolve(user as Principal);
-      attempt.fail = (challenge) => reject(new InvalidTokenError(describeFailure(challenge)));
+      attempt.fail = (challenge) =>
+        reject(
+          challenge instanceof InvalidTokenError
+            ? challenge
+            : new InvalidTokenError(describeFailure(challenge), isExpiry(challenge)),
+        );
       attempt.error = (error) =>
         reject(error instanceof InvalidTokenError ? error : new InvalidTokenError('The access token is invalid.'));
       const carrier: TokenCarrier = { token };
@@ -148,6 +163,10 @@ async function resolveKey(keys: SigningKeysService, rawToken: string): Promise<s
     throw new InvalidTokenError('The access token algorithm does not match its key.');
   }
   return key.pem;
+}
+
+function isExpiry(challenge: unknown): boolean {
+  return challenge instanceof Error && challenge.name === 'TokenExpiredError';
 }
 
 /** passport-jwt fails with jsonwebtoken's errors; turn them into descriptions fit for a client. */

@@ -16,6 +16,8 @@ export interface AccessTokenRequest {
   scopes: readonly string[];
   resource: ResourceKind;
   lifetimeSeconds: number;
+  /** The grant (refresh-token family) the token belongs to: revoking it stops the token. */
+  grantId?: string;
 }
 
 export interface IssuedAccessToken {
@@ -27,8 +29,8 @@ export interface IssuedAccessToken {
 }
 
 /**
- * Mints Roster's access tokens. Every grant (the JWT-bearer and client-credentials grants now,
- * the authorization-code grant later) ends here, so the claims and signing stay in one place.
+ * Mints Roster's access tokens. Every grant (JWT bearer and ID-JAG, client credentials,
+ * authorization code, refresh token) ends here, so the claims and signing stay in one place.
  */
 @Injectable()
 export class AccessTokensService {
@@ -43,7 +45,11 @@ export class AccessTokensService {
     const jti = randomUUID();
     const audience = resourceUrl(this.config, request.resource);
     const scope = request.scopes.join(' ');
-    const token = await new SignJWT({ client_id: request.clientId, scope })
+    const token = await new SignJWT({
+      client_id: request.clientId,
+      scope,
+      ...(request.grantId ? { gid: request.grantId } : {}),
+    })
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.config.publicUrl)
       .setSubject(request.subject)

@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApiTokenRecord, ApiTokensRepository } from '@roster/db';
 import { ScimError } from '@roster/scim';
 import { randomUUID } from 'node:crypto';
 import { isResourceId } from '../common/etag';
+import { APP_CONFIG, AppConfig } from '../config';
 import { BearerStrategy, InvalidTokenError, Principal, ResourceKind } from './principal';
 import { parseRosterScope, splitScope } from './scopes';
 import { randomSecret, secretsEqual, sha256 } from './secrets';
@@ -18,6 +19,8 @@ export interface CreateApiToken {
   expiresIn?: number;
   /** Also valid on the MCP endpoint (`/v2/mcp`), not only on the SCIM API. */
   mcp?: boolean;
+  /** Requests per minute on the SCIM API; absent: API_TOKEN_RATE_LIMIT. */
+  rateLimit?: number;
 }
 
 /** What the management API and the CLI show of a token: never the token or its hash. */
@@ -29,6 +32,8 @@ export interface ApiTokenView {
   created: string;
   expires_at: string | null;
   last_used_at: string | null;
+  /** Requests per minute on the SCIM API; null: the configured default (API_TOKEN_RATE_LIMIT). */
+  rate_limit: number | null;
 }
 
 /**
@@ -41,7 +46,10 @@ export class ApiTokensService implements BearerStrategy {
   readonly name = 'api-token';
   private readonly logger = new Logger('ApiTokens');
 
-  constructor(private readonly tokens: ApiTokensRepository) {}
+  constructor(
+    private readonly tokens: ApiTokensRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async create(input: CreateApiToken): Promise<ApiTokenView & { token: string }> {
     const name = input.name.trim();
@@ -52,6 +60,15 @@ export class ApiTokensService implements BearerStrategy {
     if (input.expiresIn !== undefined && (!Number.isInteger(input.expiresIn) || input.expiresIn < 60)) {
       throw ScimError.badRequest('invalidValue', 'expires_in must be a whole number of seconds, at least 60.');
     }
+    if (
+      input.rateLimit !== undefined &&
+      (!Number.isInteger(input.rateLimit) || input.rateLimit < 1 || input.rateLimit > 1_000_000)
+    ) {
+      throw ScimError.badRequest(
+        'invalidValue',
+        'rate_limit must be a whole number of requests per minute, 1 to 1000000.',
+      );
+    }
     const token = randomSecret(API_TOKEN_PREFIX);
     const record = await this.tokens.insert({
       id: randomUUID(),
@@ -60,6 +77,7 @@ export class ApiTokensService implements BearerStrategy {
       scope,
       mcp: input.mcp ?? false,
       expiresAt: input.expiresIn === undefined ? null : new Date(Date.now() + input.expiresIn * 1000),
+      rateLimit: input.rateLimit ?? null,
     });
     this.logger.log({ tokenId: record.id, scope, mcp: record.mcp }, `Created API token "${name}".`);
     return { ...view(record), token };
@@ -87,10 +105,10 @@ export class ApiTokensService implements BearerStrategy {
     }
     const now = new Date();
     if (record.revokedAt) {
-      throw new InvalidTokenError('The API token has been revoked.');
+      throw new InvalidTokenError('The API token has been revoked.', true);
     }
     if (record.expiresAt && record.expiresAt <= now) {
-      throw new InvalidTokenError('The API token has expired.');
+      throw new InvalidTokenError('The API token has expired.', true);
     }
     if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
       // Bookkeeping must not fail or slow the request it describes.
@@ -99,11 +117,13 @@ export class ApiTokensService implements BearerStrategy {
       });
     }
     const resources: ResourceKind[] = record.mcp ? ['scim', 'mcp'] : ['scim'];
+    const rateLimit = record.rateLimit ?? this.config.auth.apiTokenRateLimit;
     return {
       kind: 'api-token',
       subject: `api-token:${record.id}`,
       scopes: new Set(splitScope(record.scope)),
       resources: new Set(resources),
+      ...(rateLimit > 0 ? { rateLimit } : {}),
     };
   }
 }
@@ -117,5 +137,6 @@ function view(record: ApiTokenRecord): ApiTokenView {
     created: record.created.toISOString(),
     expires_at: record.expiresAt?.toISOString() ?? null,
     last_used_at: record.lastUsedAt?.toISOString() ?? null,
+    rate_limit: record.rateLimit,
   };
 }

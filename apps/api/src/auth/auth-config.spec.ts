@@ -14,8 +14,35 @@ describe('parseTrustedIssuers', () => {
     const { issuers, problems } = parseTrustedIssuers(JSON.stringify([ENTRA]));
     expect(problems).toEqual([]);
     expect(issuers).toEqual([
-      { ...ENTRA, audience: ['api://roster'], resources: ['scim'], algorithms: ['RS256', 'ES256'] },
+      {
+        ...ENTRA,
+        audience: ['api://roster'],
+        resources: ['scim'],
+        algorithms: ['RS256', 'ES256'],
+        maxTokenLifetime: 86400,
+        idJag: false,
+        subjectClaim: undefined,
+      },
     ]);
+  });
+
+  it('lets an issuer trusted for ID-JAGs only go without an audience, and caps token lifetimes', () => {
+    const { issuers, problems } = parseTrustedIssuers(
+      JSON.stringify([
+        {
+          issuer: 'https://idp.example.com',
+          jwksUri: 'https://idp.example.com/keys',
+          idJag: true,
+          maxTokenLifetime: 600,
+        },
+      ]),
+    );
+    expect(problems).toEqual([]);
+    expect(issuers[0]).toMatchObject({ audience: [], idJag: true, maxTokenLifetime: 600 });
+    expect(
+      parseTrustedIssuers('[{"issuer":"i","jwksUri":"https://x","audience":"a","maxTokenLifetime":5}]').problems.join(),
+    ).toContain('maxTokenLifetime');
+    expect(parseTrustedIssuers('[{"issuer":"i","jwksUri":"https://x"}]').problems.join()).toContain('[0].audience');
   });
 
   it('is empty when unset', () => {
@@ -60,6 +87,33 @@ describe('loadConfig: auth settings', () => {
       assertionMaxBytes: 8192,
       rateLimit: { perClient: 60, perAddress: 120 },
       trustedIssuers: [],
+      userTokenTtl: 900,
+      refreshIdleTtl: 30 * 86400,
+      refreshMaxTtl: 90 * 86400,
+      registration: 'open',
+      registrationRateLimit: 30,
+      dynamicClientMaxIdleDays: 90,
+      clientMetadataDocuments: true,
+      cimdAllowPrivateAddresses: false,
+      bearerFailureLimit: 60,
+      apiTokenRateLimit: 0,
+    });
+    expect(loadConfig({}).login).toEqual({ adminGroups: ['Roster Admins'], sessionIdleMinutes: 30, maxFailures: 5 });
+  });
+
+  it('needs the three OIDC variables together, and keeps user token lifetimes within 10 to 60 minutes', () => {
+    expect(() => loadConfig({ OIDC_ISSUER: 'https://idp.example.com' })).toThrow(/must be set together/);
+    expect(() => loadConfig({ OAUTH_USER_TOKEN_TTL_MINUTES: '5' })).toThrow(ConfigError);
+    expect(() => loadConfig({ OAUTH_USER_TOKEN_TTL_MINUTES: '61' })).toThrow(ConfigError);
+    const oidc = loadConfig({
+      OIDC_ISSUER: 'https://login.example.com/tenant/v2.0',
+      OIDC_CLIENT_ID: 'roster',
+      OIDC_CLIENT_SECRET: 'shh',
+      ROSTER_ADMIN_GROUPS: ' Admins ,IT ,',
+    }).login;
+    expect(oidc).toMatchObject({
+      adminGroups: ['Admins', 'IT'],
+      oidc: { issuer: 'https://login.example.com/tenant/v2.0', matchClaim: 'email', name: 'login.example.com' },
     });
   });
 

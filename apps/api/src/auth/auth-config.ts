@@ -28,7 +28,7 @@ export interface TrustedIssuer {
   /** Compared exactly with the token's `iss`. */
   issuer: string;
   jwksUri: string;
-  /** One of them must be in the token's `aud`. */
+  /** One of them must be in the token's `aud`; empty for an issuer trusted for ID-JAGs only. */
   audience: string[];
   /** The claim carrying scopes or roles: a space-separated string or an array (default `scope`, then `scp`). */
   scopeClaim?: string;
@@ -37,7 +37,19 @@ export interface TrustedIssuer {
   /** Which Roster resources the tokens are good for (default: the SCIM API only). */
   resources: ResourceKind[];
   algorithms: string[];
+  /** Longest lifetime (exp - iat, and exp - now) a token of this issuer may have, in seconds. */
+  maxTokenLifetime: number;
+  /**
+   * Also trusted to issue ID-JAGs (identity assertion JWT authorization grants) that clients
+   * redeem at the token endpoint for a user of the directory.
+   */
+  idJag: boolean;
+  /** For ID-JAGs: the claim matched to a directory user, as OIDC_MATCH_CLAIM (default email, then sub). */
+  subjectClaim?: string;
 }
+
+/** Default cap on the lifetime of a trusted issuer's tokens: a day. */
+export const DEFAULT_EXTERNAL_TOKEN_LIFETIME = 86400;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -80,16 +92,43 @@ export function parseTrustedIssuers(raw: string | undefined): { issuers: Trusted
       return;
     }
     const before = problems.length;
-    const { issuer, jwksUri, audience, scopeClaim, scopeMap, resources, algorithms } = entry;
+    const {
+      issuer,
+      jwksUri,
+      audience,
+      scopeClaim,
+      scopeMap,
+      resources,
+      algorithms,
+      maxTokenLifetime,
+      idJag,
+      subjectClaim,
+    } = entry;
     if (typeof issuer !== 'string' || !issuer) {
       problems.push(`${at}.issuer must be a non-empty string`);
     }
     if (typeof jwksUri !== 'string' || !isAcceptableJwksUrl(jwksUri)) {
       problems.push(`${at}.jwksUri must be an https URL (http only on loopback)`);
     }
-    const audiences = typeof audience === 'string' ? [audience] : audience;
-    if (!Array.isArray(audiences) || !audiences.length || !audiences.every((a) => typeof a === 'string' && a)) {
+    if (idJag !== undefined && typeof idJag !== 'boolean') {
+      problems.push(`${at}.idJag must be true or false`);
+    }
+    const audiences = typeof audience === 'string' ? [audience] : (audience ?? (idJag === true ? [] : undefined));
+    if (
+      !Array.isArray(audiences) ||
+      (!audiences.length && idJag !== true) ||
+      !audiences.every((a) => typeof a === 'string' && a)
+    ) {
       problems.push(`${at}.audience must be a string or a non-empty array of strings`);
+    }
+    if (
+      maxTokenLifetime !== undefined &&
+      (typeof maxTokenLifetime !== 'number' || !Number.isInteger(maxTokenLifetime) || maxTokenLifetime < 60)
+    ) {
+      problems.push(`${at}.maxTokenLifetime must be a whole number of seconds, at least 60`);
+    }
+    if (subjectClaim !== undefined && (typeof subjectClaim !== 'string' || !subjectClaim)) {
+      problems.push(`${at}.subjectClaim must be a non-empty string`);
     }
     if (scopeClaim !== undefined && (typeof scopeClaim !== 'string' || !scopeClaim)) {
       problems.push(`${at}.scopeClaim must be a non-empty string`);
@@ -126,6 +165,9 @@ export function parseTrustedIssuers(raw: string | undefined): { issuers: Trusted
         scopeMap: scopeMap as Record<string, string> | undefined,
         resources: kinds as ResourceKind[],
         algorithms: algs as string[],
+        maxTokenLifetime: (maxTokenLifetime as number | undefined) ?? DEFAULT_EXTERNAL_TOKEN_LIFETIME,
+        idJag: idJag === true,
+        subjectClaim: subjectClaim as string | undefined,
       });
     }
   });

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
-import { ApiTokensRepository, OAuthClientsRepository, SigningKeysRepository } from '@roster/db';
+import { ApiTokensRepository, OAuthClientsRepository, OAuthGrantsRepository, SigningKeysRepository } from '@roster/db';
 import { AccessTokensService } from './access-tokens.service';
 import { ApiTokensService } from './api-tokens.service';
 import { OAuthClientsService } from './clients.service';
 import { KeyEncryptionService } from './key-encryption.service';
+import { UserGrantsService } from './management/user-grants.service';
+import { GrantsService } from './oauth/grants.service';
 import { SigningKeysService } from './signing-keys.service';
 
 /**
@@ -21,7 +23,20 @@ import { SigningKeysService } from './signing-keys.service';
     ApiTokensRepository,
     ApiTokensService,
     AccessTokensService,
+    OAuthGrantsRepository,
+    GrantsService,
+    UserGrantsService,
   ],
-  exports: [KeyEncryptionService, SigningKeysService, OAuthClientsService, ApiTokensService, AccessTokensService],
+  exports: [
+    KeyEncryptionService,
+    SigningKeysService,
+    OAuthClientsService,
+    ApiTokensService,
+    AccessTokensService,
+    OAuthGrantsRepository,
+    OAuthClientsRepository,
+    GrantsService,
+    UserGrantsService,
+  ],
 })
 export class AuthCoreModule {}

@@ -3,11 +3,18 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ScimHttpError } from '../common/scim-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config';
+import { BearerLimits } from './bearer-limits.service';
 import { DISCOVERY_ROUTE, PUBLIC_ROUTE, REQUIRED_SCOPES, RESOURCE_KIND } from './decorators';
 import { BEARER_STRATEGIES, BearerStrategy, InvalidTokenError, Principal, ResourceKind, Scope } from './principal';
 import { resourceMetadataUrl } from './resources';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
+/** Marks a refusal that counts as a failed authentication. */
+const FAILURE = Symbol('authentication-failure');
+
+function failure(error: ScimHttpError): ScimHttpError {
+  return Object.assign(error, { [FAILURE]: true });
+}
 const QUERY_TOKEN = /[?&](access_token|token|bearer)=/i;
 
 /** What a challenge is about: the route's resource, the scopes it needs, and whether a token came. */
@@ -35,6 +42,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @Inject(BEARER_STRATEGIES) private readonly strategies: BearerStrategy[],
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly limits: BearerLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -75,6 +83,9 @@ export class AuthGuard implements CanActivate {
       );
     }
     request.principal = principal;
+    if (challenge.resource === 'scim') {
+      await this.limits.request(principal);
+    }
     const missing = challenge.scopes.filter((scope) => !principal.scopes.has(scope));
     if (missing.length) {
       const params = [
@@ -90,6 +101,20 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(request: FastifyRequest, challenge: Challenge): Promise<Principal> {
+    try {
+      return await this.verify(request, challenge);
+    } catch (error) {
+      // A forged, unknown or malformed token: counted per address, and 429 past the limit. An
+      // expired or revoked token of a real client is not counted (hosted assistants share their
+      // addresses, and they refresh on the 401).
+      if (error instanceof ScimHttpError && FAILURE in error) {
+        throw (await this.limits.failed(request.ip)) ?? error;
+      }
+      throw error;
+    }
+  }
+
+  private async verify(request: FastifyRequest, challenge: Challenge): Promise<Principal> {
     // RFC 6750 §2.3 allows URI query tokens, but they end up in logs and histories: refused even
     // next to a header token.
     if (QUERY_TOKEN.test(request.url)) {
@@ -105,7 +130,7 @@ export class AuthGuard implements CanActivate {
     }
     const match = /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(header);
     if (!match) {
-      throw this.unauthorized(challenge, 'The Authorization header must use the Bearer scheme.', true);
+      throw failure(this.unauthorized(challenge, 'The Authorization header must use the Bearer scheme.', true));
     }
     const token = match[1];
     for (const strategy of this.strategies) {
@@ -114,7 +139,8 @@ export class AuthGuard implements CanActivate {
         principal = await strategy.authenticate(token);
       } catch (error) {
         if (error instanceof InvalidTokenError) {
-          throw this.unauthorized(challenge, error.description, true);
+          const refusal = this.unauthorized(challenge, error.description, true);
+          throw error.lapsed ? refusal : failure(refusal);
         }
         throw error;
       }
@@ -122,7 +148,7 @@ export class AuthGuard implements CanActivate {
         return principal;
       }
     }
-    throw this.unauthorized(challenge, 'The bearer token is invalid, expired or revoked.', true);
+    throw failure(this.unauthorized(challenge, 'The bearer token is invalid, expired or revoked.', true));
   }
 
   /** RFC 6750 §3 / RFC 9728 §5.1 challenge: where the metadata is, and what went wrong with a sent token. */

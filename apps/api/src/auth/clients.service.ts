@@ -1,16 +1,25 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { OAuthClientRecord, OAuthClientsRepository } from '@roster/db';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DynamicExpiry, OAuthClientRecord, OAuthClientsRepository, OAuthGrantsRepository } from '@roster/db';
 import { ScimError } from '@roster/scim';
 import { createLocalJWKSet, createRemoteJWKSet, JWK, JWTVerifyGetKey } from 'jose';
 import { createPublicKey, randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config';
 import { ASYMMETRIC_ALGORITHMS, isAcceptableJwksUrl } from './auth-config';
+import { redirectUriProblem } from './oauth/redirect-uris';
 import { parseRosterScope } from './scopes';
 import { randomSecret, secretsEqual, sha256 } from './secrets';
 
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
-export const GRANT_TYPES = [JWT_BEARER_GRANT, CLIENT_CREDENTIALS_GRANT] as const;
-export const AUTH_METHODS = ['private_key_jwt', 'client_secret_basic', 'client_secret_post'] as const;
+export const AUTHORIZATION_CODE_GRANT = 'authorization_code';
+export const REFRESH_TOKEN_GRANT = 'refresh_token';
+export const GRANT_TYPES = [
+  AUTHORIZATION_CODE_GRANT,
+  REFRESH_TOKEN_GRANT,
+  JWT_BEARER_GRANT,
+  CLIENT_CREDENTIALS_GRANT,
+] as const;
+export const AUTH_METHODS = ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 const CLIENT_SECRET_PREFIX = 'roster_cs_';
@@ -19,6 +28,10 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const MAX_KEYS = 20;
 /** How long "is this client still active" answers are reused by the access-token strategy. */
 const ACTIVE_CACHE_MS = 30_000;
+/** last_used_at is written at most this often. */
+const TOUCH_MS = 3600_000;
+/** A dynamically registered client that never obtained a token expires after a day. */
+const NEVER_USED_MS = 86400_000;
 /** A hash no secret produces, compared when the client is unknown so both paths do the same work. */
 const NO_SECRET = sha256('roster:no-client-secret');
 
@@ -30,6 +43,7 @@ export interface ClientRegistration {
   token_endpoint_auth_method?: string;
   jwks?: unknown;
   jwks_uri?: string;
+  redirect_uris?: string[];
 }
 
 /** RFC 7591 §3.2.1 registration response / client information. */
@@ -42,6 +56,10 @@ export interface ClientView {
   token_endpoint_auth_method: string;
   jwks?: { keys: JWK[] };
   jwks_uri?: string;
+  redirect_uris?: string[];
+  /** Registered through the open registration endpoint: its name is self-declared. */
+  dynamic?: boolean;
+  last_used_at?: string | null;
 }
 
 export interface RegisteredClient extends ClientView {
@@ -60,14 +78,29 @@ export class OAuthClientsService {
   private readonly keySets = new Map<string, { source: string; getKey: JWTVerifyGetKey }>();
   private readonly activeCache = new Map<string, { active: boolean; at: number }>();
 
-  constructor(private readonly clients: OAuthClientsRepository) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clients: OAuthClientsRepository,
+    private readonly grants: OAuthGrantsRepository,
+  ) {}
+
+  /** When dynamically registered clients stop counting (see OAUTH_DYNAMIC_CLIENT_MAX_IDLE_DAYS). */
+  dynamicExpiry(now = Date.now()): DynamicExpiry {
+    return {
+      neverUsedBefore: new Date(now - NEVER_USED_MS),
+      unusedBefore: new Date(now - this.config.auth.dynamicClientMaxIdleDays * 86400_000),
+    };
+  }
 
   async register(input: ClientRegistration): Promise<RegisteredClient> {
     const name = (input.client_name ?? '').trim();
     if (!name || name.length > 200) {
       throw invalid('client_name must have 1 to 200 characters.');
     }
-    const grantTypes = [...new Set(input.grant_types ?? [CLIENT_CREDENTIALS_GRANT])];
+    const redirectUris = [...new Set(input.redirect_uris ?? [])];
+    const grantTypes = [
+      ...new Set(input.grant_types ?? [redirectUris.length ? AUTHORIZATION_CODE_GRANT : CLIENT_CREDENTIALS_GRANT]),
+    ];
     const unknownGrant = grantTypes.find((g) => !GRANT_TYPES.some((known) => known === g));
     if (!grantTypes.length || unknownGrant !== undefined) {
       throw invalid(`grant_types must be a non-empty subset of ${GRANT_TYPES.join(', ')}.`);
@@ -80,18 +113,36 @@ export class OAuthClientsService {
     if (input.jwks_uri !== undefined && !isAcceptableJwksUrl(input.jwks_uri)) {
       throw invalid('jwks_uri must be an https URL (http only on a loopback address).');
     }
+    const problem = redirectUris.map(redirectUriProblem).find((p) => p !== undefined);
+    if (problem !== undefined || redirectUris.length > 20) {
+      throw invalid(`redirect_uris: ${problem ?? 'at most 20'}.`);
+    }
+    if (grantTypes.includes(AUTHORIZATION_CODE_GRANT) !== redirectUris.length > 0) {
+      throw invalid('The authorization_code grant needs redirect_uris, and redirect_uris need that grant.');
+    }
     const hasKeys = jwks !== undefined || input.jwks_uri !== undefined;
     const method = input.token_endpoint_auth_method ?? (hasKeys ? 'private_key_jwt' : 'client_secret_basic');
+    if (method === 'none' && grantTypes.some((g) => g === CLIENT_CREDENTIALS_GRANT || g === JWT_BEARER_GRANT)) {
+      throw invalid(
+        'A public client (token_endpoint_auth_method none) may use authorization_code and refresh_token only.',
+      );
+    }
     if (!AUTH_METHODS.some((m) => m === method)) {
       throw invalid(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}.`);
     }
     if (method === 'private_key_jwt' && !hasKeys) {
       throw invalid('private_key_jwt needs the client public keys: jwks or jwks_uri.');
     }
-    if (grantTypes.includes(JWT_BEARER_GRANT) && !hasKeys) {
-      throw invalid(`The ${JWT_BEARER_GRANT} grant needs the keys that verify its assertions: jwks or jwks_uri.`);
+    // Its own assertions need its keys; a client that only redeems ID-JAGs (signed by a trusted
+    // IdP) authenticates with a secret instead, and must say so.
+    const secretMethod = method === 'client_secret_basic' || method === 'client_secret_post';
+    if (grantTypes.includes(JWT_BEARER_GRANT) && !hasKeys && !(secretMethod && input.token_endpoint_auth_method)) {
+      throw invalid(
+        `The ${JWT_BEARER_GRANT} grant needs the keys that verify its assertions: jwks or jwks_uri ` +
+          '(or, for ID-JAGs only, an explicit client_secret_basic or client_secret_post).',
+      );
     }
-    const secret = method === 'private_key_jwt' ? undefined : randomSecret(CLIENT_SECRET_PREFIX);
+    const secret = method === 'private_key_jwt' || method === 'none' ? undefined : randomSecret(CLIENT_SECRET_PREFIX);
     const record = await this.clients.insert({
       id: randomUUID(),
       name,
@@ -101,6 +152,7 @@ export class OAuthClientsService {
       jwks: jwks ?? null,
       jwksUri: input.jwks_uri ?? null,
       secretHash: secret === undefined ? null : sha256(secret).toString('hex'),
+      redirectUris,
     });
     this.logger.log({ clientId: record.id, grantTypes, scope, method }, `Registered OAuth client "${name}".`);
     return {
@@ -110,20 +162,39 @@ export class OAuthClientsService {
   }
 
   async list(): Promise<ClientView[]> {
-    return (await this.clients.listActive()).map(view);
+    return (await this.clients.listActive(this.dynamicExpiry())).map(view);
   }
 
+  /** Revokes a client and every grant it holds (refresh tokens at once, access tokens within 30 s). */
   async revoke(id: string): Promise<void> {
-    if (!(await this.clients.revoke(id, new Date()))) {
+    const now = new Date();
+    if (id.length > 2000 || !(await this.clients.revoke(id, now))) {
       throw ScimError.notFound(`OAuth client ${id} not found (or already revoked).`);
     }
+    await this.grants.revokeClient(id, now);
     this.keySets.delete(id);
     this.activeCache.set(id, { active: false, at: Date.now() });
     this.logger.log({ clientId: id }, 'Revoked an OAuth client.');
   }
 
   async find(id: string): Promise<OAuthClientRecord | undefined> {
-    return this.clients.findActive(id);
+    return this.clients.findActive(id, this.dynamicExpiry());
+  }
+
+  /** Records that a client was used (codes, tokens), at most once an hour; dynamic clients expire unused. */
+  touch(client: OAuthClientRecord): void {
+    const now = Date.now();
+    if (client.lastUsedAt && now - client.lastUsedAt.getTime() < TOUCH_MS) {
+      return;
+    }
+    this.clients.touch(client.id, new Date(now), new Date(now - TOUCH_MS)).catch((error: unknown) => {
+      this.logger.warn({ clientId: client.id, err: String(error) }, 'Could not record client use.');
+    });
+  }
+
+  /** Deletes expired dynamic registrations; run now and then by the registration endpoint. */
+  async deleteExpiredDynamic(): Promise<number> {
+    return this.clients.deleteExpiredDynamic(this.dynamicExpiry());
   }
 
   /**
@@ -135,7 +206,7 @@ export class OAuthClientsService {
     if (cached && Date.now() - cached.at < ACTIVE_CACHE_MS) {
       return cached.active;
     }
-    const active = (await this.clients.findActive(id)) !== undefined;
+    const active = (await this.find(id)) !== undefined;
     this.activeCache.set(id, { active, at: Date.now() });
     return active;
   }
@@ -217,5 +288,10 @@ function view(record: OAuthClientRecord): ClientView {
     token_endpoint_auth_method: record.tokenEndpointAuthMethod,
     ...(record.jwks ? { jwks: record.jwks as unknown as { keys: JWK[] } } : {}),
     ...(record.jwksUri ? { jwks_uri: record.jwksUri } : {}),
+    ...(record.redirectUris.length ? { redirect_uris: record.redirectUris } : {}),
+    ...(record.dynamic ? { dynamic: true } : {}),
+    last_used_at: record.lastUsedAt?.toISOString() ?? null,
   };
 }
+
+export { view as clientView };

@@ -28,6 +28,12 @@ export class ExternalJwtStrategy implements BearerStrategy {
     }
   }
 
+  /** The key set of an issuer trusted for ID-JAGs, or undefined. */
+  idJagIssuer(issuer: string): { config: TrustedIssuer; keys: JWTVerifyGetKey } | undefined {
+    const trusted = this.issuers.get(issuer);
+    return trusted?.config.idJag ? trusted : undefined;
+  }
+
   async authenticate(token: string): Promise<Principal | null> {
     if (!this.issuers.size || !JWT_SHAPE.test(token)) {
       return null;
@@ -41,6 +47,9 @@ export class ExternalJwtStrategy implements BearerStrategy {
     const trusted = issuer === undefined ? undefined : this.issuers.get(issuer);
     if (!trusted) {
       return null;
+    }
+    if (!trusted.config.audience.length) {
+      throw new InvalidTokenError('This issuer is trusted for ID-JAGs at the token endpoint, not for bearer tokens.');
     }
     let payload: JWTPayload;
     try {
@@ -58,7 +67,11 @@ export class ExternalJwtStrategy implements BearerStrategy {
           'Could not verify a token of a trusted issuer.',
         );
       }
-      throw new InvalidTokenError(describe(error));
+      throw new InvalidTokenError(describe(error), error instanceof errors.JWTExpired);
+    }
+    const tooLong = lifetimeProblem(payload, trusted.config.maxTokenLifetime, this.config.auth.clockSkew);
+    if (tooLong) {
+      throw new InvalidTokenError(tooLong);
     }
     return {
       kind: 'external-jwt',
@@ -72,7 +85,24 @@ export class ExternalJwtStrategy implements BearerStrategy {
   }
 }
 
-/** The Roster scopes a token carries: through scopeMap when configured, else the values that are Roster scopes. */
+/**
+ * Tokens of trusted issuers live at most `maxLifetime` seconds: measured from `iat` when the
+ * token has one, and from now in any case, so a token minted for a year is refused however old.
+ */
+export function lifetimeProblem(payload: JWTPayload, maxLifetime: number, skew: number): string | undefined {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = typeof payload.exp === 'number' ? payload.exp : Number.POSITIVE_INFINITY;
+  if (exp - now > maxLifetime + skew || (typeof payload.iat === 'number' && exp - payload.iat > maxLifetime + skew)) {
+    return `The token lives longer than the ${maxLifetime} s accepted from its issuer.`;
+  }
+  return undefined;
+}
+
+/**
+ * The Roster scopes a token carries: through scopeMap when configured, else the values that are
+ * Roster scopes. `roster.admin` counts only through an explicit scopeMap entry: an issuer's own
+ * scope named like Roster's must not make its tokens administrators by accident.
+ */
 export function scopesOf(payload: JWTPayload, issuer: TrustedIssuer): string[] {
   const claim = issuer.scopeClaim ? payload[issuer.scopeClaim] : (payload.scope ?? payload.scp);
   const values = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim.map(String) : [];
@@ -80,7 +110,7 @@ export function scopesOf(payload: JWTPayload, issuer: TrustedIssuer): string[] {
   for (const value of values) {
     const mapped = issuer.scopeMap ? (issuer.scopeMap[value] ?? '').split(' ') : [value];
     for (const scope of mapped) {
-      if (isScope(scope)) {
+      if (isScope(scope) && (scope !== 'roster.admin' || issuer.scopeMap)) {
         scopes.add(scope);
       }
     }

@@ -24,6 +24,10 @@ export interface Principal {
   /** The directory user the credential acts as, when there is one (for /v2/me). */
   userId?: string;
   clientId?: string;
+  /** The OAuth grant behind an access token of a signed-in user (authorization code or refresh). */
+  grantId?: string;
+  /** Requests per minute this credential may make on the SCIM API (API tokens), when limited. */
+  rateLimit?: number;
 }
 
 /**
@@ -37,7 +41,14 @@ export interface BearerStrategy {
 
 /** A token a strategy recognised but refuses; the description goes to the client (no secrets in it). */
 export class InvalidTokenError extends Error {
-  constructor(readonly description: string) {
+  /**
+   * @param lapsed a genuine token that expired or was revoked: refused, but not counted as a
+   *   failed authentication (its client is real and will refresh).
+   */
+  constructor(
+    readonly description: string,
+    readonly lapsed = false,
+  ) {
     super(description);
     this.name = 'InvalidTokenError';
   }

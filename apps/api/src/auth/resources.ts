@@ -28,6 +28,16 @@ export function resourceKindOf(config: AppConfig, value: string): ResourceKind |
   return undefined;
 }
 
+/**
+ * The resource an assistant's authorization request names. Besides the two resources, Roster's
+ * bare origin (`https://host` or `https://host/`, which claude.ai has been seen to send) means the
+ * MCP endpoint: in this flow the MCP endpoint is what assistants are after.
+ */
+export function userResourceKindOf(config: AppConfig, value: string): ResourceKind | undefined {
+  const normalised = value.endsWith('/') && !value.endsWith('//') ? value.slice(0, -1) : value;
+  return normalised === config.publicUrl ? 'mcp' : resourceKindOf(config, value);
+}
+
 export function tokenEndpointUrl(config: AppConfig): string {
   return `${config.publicUrl}/v2/Login/Oauth2/Token`;
 }

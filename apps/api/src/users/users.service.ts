@@ -21,6 +21,7 @@ import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, ListResponse, toListResponse } from '../common/paging';
 import { hashPassword } from '../common/password';
+import { revokeUserAccess } from '../auth/deprovision';
 import { APP_CONFIG, AppConfig } from '../config';
 
 export interface UserResult {
@@ -186,6 +187,7 @@ export class UsersService {
         throw ScimError.notFound(`User ${id} not found.`);
       }
       assertIfMatch(ifMatch, current.version);
+      await revokeUserAccess(tx, id);
       await this.users.delete(tx, id);
     });
   }
@@ -262,6 +264,9 @@ export class UsersService {
           }
           assertIfMatch(ifMatch, current.version);
           write = await change(current);
+          if (write && current.active && !write.active) {
+            await revokeUserAccess(tx, id);
+          }
           return write ? this.users.update(tx, current, write, new Date()) : current;
         }),
     );

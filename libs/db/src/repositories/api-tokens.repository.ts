@@ -11,9 +11,14 @@ export interface ApiTokenRecord {
   expiresAt: Date | null;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** Requests per minute on the SCIM API; null means the configured default. */
+  rateLimit: number | null;
 }
 
-export type NewApiToken = Pick<ApiTokenRecord, 'id' | 'name' | 'tokenHash' | 'scope' | 'mcp' | 'expiresAt'>;
+export type NewApiToken = Pick<
+  ApiTokenRecord,
+  'id' | 'name' | 'tokenHash' | 'scope' | 'mcp' | 'expiresAt' | 'rateLimit'
+>;
 
 @Injectable()
 export class ApiTokensRepository {

@@ -13,14 +13,50 @@ export interface OAuthClientRecord {
   secretHash: string | null;
   created: Date;
   revokedAt: Date | null;
+  redirectUris: string[];
+  dynamic: boolean;
+  lastUsedAt: Date | null;
+  metadata: Record<string, unknown>;
 }
 
-export type NewOAuthClient = Omit<OAuthClientRecord, 'created' | 'revokedAt'>;
+export type NewOAuthClient = Omit<
+  OAuthClientRecord,
+  'created' | 'revokedAt' | 'lastUsedAt' | 'redirectUris' | 'dynamic' | 'metadata'
+> &
+  Partial<Pick<OAuthClientRecord, 'redirectUris' | 'dynamic' | 'metadata'>>;
+
+/**
+ * When dynamically registered clients stop counting: never used and registered before
+ * `neverUsedBefore`, or last used before `unusedBefore`.
+ */
+export interface DynamicExpiry {
+  neverUsedBefore: Date;
+  unusedBefore: Date;
+}
 
 type Row = Prisma.OAuthClientGetPayload<object>;
 
 function toRecord(row: Row): OAuthClientRecord {
-  return { ...row, jwks: (row.jwks as Record<string, unknown> | null) ?? null };
+  return {
+    ...row,
+    jwks: (row.jwks as Record<string, unknown> | null) ?? null,
+    metadata: (row.metadata as Record<string, unknown> | null) ?? {},
+    redirectUris: row.redirectUris ?? [],
+  };
+}
+
+function live(expiry: DynamicExpiry | undefined): Prisma.OAuthClientWhereInput {
+  if (!expiry) {
+    return { revokedAt: null };
+  }
+  return {
+    revokedAt: null,
+    OR: [
+      { dynamic: false },
+      { lastUsedAt: null, created: { gte: expiry.neverUsedBefore } },
+      { lastUsedAt: { gte: expiry.unusedBefore } },
+    ],
+  };
 }
 
 @Injectable()
@@ -28,23 +64,28 @@ export class OAuthClientsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async insert(client: NewOAuthClient): Promise<OAuthClientRecord> {
-    const { jwks, ...rest } = client;
+    const { jwks, metadata, ...rest } = client;
     const row = await this.prisma.client.oAuthClient.create({
-      data: { ...rest, jwks: jwks === null ? Prisma.DbNull : (jwks as Prisma.InputJsonObject) },
+      data: {
+        ...rest,
+        jwks: jwks === null ? Prisma.DbNull : (jwks as Prisma.InputJsonObject),
+        metadata: (metadata ?? {}) as Prisma.InputJsonObject,
+      },
     });
     return toRecord(row);
   }
 
-  /** An active (not revoked) client. */
-  async findActive(id: string): Promise<OAuthClientRecord | undefined> {
-    const row = await this.prisma.client.oAuthClient.findFirst({ where: { id, revokedAt: null } });
+  /** An active (not revoked, not expired) client. */
+  async findActive(id: string, expiry?: DynamicExpiry): Promise<OAuthClientRecord | undefined> {
+    const row = await this.prisma.client.oAuthClient.findFirst({ where: { id, ...live(expiry) } });
     return row ? toRecord(row) : undefined;
   }
 
-  async listActive(): Promise<OAuthClientRecord[]> {
+  async listActive(expiry?: DynamicExpiry): Promise<OAuthClientRecord[]> {
     const rows = await this.prisma.client.oAuthClient.findMany({
-      where: { revokedAt: null },
+      where: live(expiry),
       orderBy: { created: 'asc' },
+      take: 10_000,
     });
     return rows.map(toRecord);
   }
@@ -56,5 +97,27 @@ export class OAuthClientsRepository {
       data: { revokedAt: now },
     });
     return result.count === 1;
+  }
+
+  /** Records use at most once per interval (the row changes only when older than `staleBefore`). */
+  async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
+    await this.prisma.client.oAuthClient.updateMany({
+      where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: staleBefore } }] },
+      data: { lastUsedAt: now },
+    });
+  }
+
+  /** Deletes dynamically registered clients that expired (their grants are revoked by the caller's rules). */
+  async deleteExpiredDynamic(expiry: DynamicExpiry): Promise<number> {
+    const result = await this.prisma.client.oAuthClient.deleteMany({
+      where: {
+        dynamic: true,
+        OR: [
+          { lastUsedAt: null, created: { lt: expiry.neverUsedBefore } },
+          { lastUsedAt: { lt: expiry.unusedBefore } },
+        ],
+      },
+    });
+    return result.count;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -38,6 +38,7 @@ export class ClientsAdminController {
 
   @Post()
   @HttpCode(201)
+  @Header('cache-control', 'no-store')
   @ApiOperation({
     summary: 'Register an OAuth client (RFC 7591 metadata); a client_secret is shown once when one is issued.',
   })
@@ -51,7 +52,8 @@ export class ClientsAdminController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List active OAuth clients (never their secrets).' })
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: 'List active OAuth clients, dynamically registered ones marked (never their secrets).' })
   @ApiOkResponse({ schema: { example: { clients: [CLIENT_EXAMPLE] } } })
   async list(): Promise<{ clients: ClientView[] }> {
     return { clients: await this.clients.list() };
@@ -76,14 +78,22 @@ export class ApiTokensAdminController {
 
   @Post()
   @HttpCode(201)
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Create an API token (the "secret token" for Entra ID or Okta); the token is shown once.' })
   @ApiBody({ type: CreateApiTokenDto, examples: { entra: { value: TOKEN_CREATE_EXAMPLE } } })
   @ApiCreatedResponse({ schema: { example: TOKEN_CREATED_EXAMPLE } })
   create(@Body() body: CreateApiTokenDto): Promise<ApiTokenView & { token: string }> {
-    return this.tokens.create({ name: body.name, scope: body.scope, expiresIn: body.expires_in, mcp: body.mcp });
+    return this.tokens.create({
+      name: body.name,
+      scope: body.scope,
+      expiresIn: body.expires_in,
+      mcp: body.mcp,
+      rateLimit: body.rate_limit,
+    });
   }
 
   @Get()
+  @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'List active API tokens with their last use (never the tokens).' })
   @ApiOkResponse({ schema: { example: { tokens: [{ ...TOKEN_CREATED_EXAMPLE, token: undefined }] } } })
   async list(): Promise<{ tokens: ApiTokenView[] }> {

@@ -65,6 +65,16 @@ export class RegisterClientDto {
   @IsString()
   @MaxLength(2000)
   jwks_uri?: string;
+
+  @ApiPropertyOptional({
+    example: ['https://app.example.com/oauth/callback'],
+    description: 'Redirect URIs for the authorization_code grant (https, or http on loopback).',
+  })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  @MaxLength(2000, { each: true })
+  redirect_uris?: string[];
 }
 
 export class CreateApiTokenDto {
@@ -92,4 +102,14 @@ export class CreateApiTokenDto {
   @IsOptional()
   @IsBoolean()
   mcp?: boolean;
+
+  @ApiPropertyOptional({
+    example: 1500,
+    description: 'Requests per minute on the SCIM API (429 with Retry-After beyond); default API_TOKEN_RATE_LIMIT.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  rate_limit?: number;
 }

@@ -44,20 +44,29 @@ export class OAuthMetadataService {
   }
 
   /**
-   * RFC 8414 metadata listing exactly what is implemented: a token endpoint with the JWT-bearer
-   * and client-credentials grants. No authorization endpoint exists yet, so there is no
-   * response type to list.
+   * RFC 8414 metadata listing exactly what is implemented: the authorization-code flow with PKCE
+   * (S256 only), dynamic registration (unless OAUTH_REGISTRATION=off), client ID metadata
+   * documents, revocation, refresh, and the JWT-bearer and client-credentials grants.
    */
   authorizationServer(): Record<string, unknown> {
+    const base = `${this.config.publicUrl}/v2/Login/Oauth2`;
     return {
       issuer: this.config.publicUrl,
+      authorization_endpoint: `${base}/Authorize`,
       token_endpoint: tokenEndpointUrl(this.config),
+      ...(this.config.auth.registration === 'off' ? {} : { registration_endpoint: `${base}/Register` }),
+      revocation_endpoint: `${base}/Revoke`,
       jwks_uri: this.jwksUri,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
       grant_types_supported: [...GRANT_TYPES],
+      code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: [...AUTH_METHODS],
       token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGORITHMS],
-      scopes_supported: [...ALL_SCOPES],
-      response_types_supported: [],
+      revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+      scopes_supported: [...ALL_SCOPES, 'offline_access'],
+      authorization_response_iss_parameter_supported: true,
+      client_id_metadata_document_supported: this.config.auth.clientMetadataDocuments,
       service_documentation: `${this.config.publicUrl}/docs`,
     };
   }

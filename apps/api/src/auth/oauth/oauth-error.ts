@@ -8,7 +8,12 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata'
+  | 'access_denied'
+  | 'unsupported_token_type'
+  | 'invalid_token';
 
 /**
  * A token-endpoint error. It leaves as RFC 6749 JSON (`{error, error_description}`), never as a

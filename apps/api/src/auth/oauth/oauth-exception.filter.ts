@@ -5,7 +5,7 @@ import { OAuthError } from './oauth-error';
 
 export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-const OAUTH_ROUTES = /^\/v2\/Login\/Oauth2\/Token\/?$/i;
+const OAUTH_ROUTES = /^\/v2\/Login\/Oauth2\/(Token|Register|Revoke)\/?$/i;
 
 /** Routes whose errors are OAuth errors, even when they happen before a controller runs. */
 export function isOAuthEndpoint(request: FastifyRequest): boolean {

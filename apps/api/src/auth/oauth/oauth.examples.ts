@@ -27,13 +27,25 @@ export const PROTECTED_RESOURCE_EXAMPLE = {
 
 export const AUTHORIZATION_SERVER_EXAMPLE = {
   issuer: 'https://roster.example.com',
+  authorization_endpoint: 'https://roster.example.com/v2/Login/Oauth2/Authorize',
   token_endpoint: 'https://roster.example.com/v2/Login/Oauth2/Token',
+  registration_endpoint: 'https://roster.example.com/v2/Login/Oauth2/Register',
+  revocation_endpoint: 'https://roster.example.com/v2/Login/Oauth2/Revoke',
   jwks_uri: 'https://roster.example.com/.well-known/jwks.json',
-  grant_types_supported: ['urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_credentials'],
-  token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post'],
+  response_types_supported: ['code'],
+  response_modes_supported: ['query'],
+  grant_types_supported: [
+    'authorization_code',
+    'refresh_token',
+    'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    'client_credentials',
+  ],
+  code_challenge_methods_supported: ['S256'],
+  token_endpoint_auth_methods_supported: ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post'],
   token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
-  scopes_supported: ['scim.read', 'scim.write', 'roster.admin'],
-  response_types_supported: [],
+  scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'offline_access'],
+  authorization_response_iss_parameter_supported: true,
+  client_id_metadata_document_supported: true,
   service_documentation: 'https://roster.example.com/docs',
 };
 

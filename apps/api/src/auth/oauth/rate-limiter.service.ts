@@ -19,8 +19,13 @@ export class TokenRateLimiter {
   constructor(private readonly windows: RateLimitsRepository) {}
 
   /** Counts a request of `who`; a 429 once more than `limit` arrived in the current minute. */
-  async hit(who: { client: string } | { address: string }, limit: number): Promise<void> {
-    const [kind, value] = 'client' in who ? ['client', who.client] : ['address', who.address];
+  async hit(who: { client: string } | { address: string } | { registration: string }, limit: number): Promise<void> {
+    const [kind, value] =
+      'client' in who
+        ? ['client', who.client]
+        : 'address' in who
+          ? ['address', who.address]
+          : ['registration', who.registration];
     const key = `${kind}:${value}`;
     const now = Date.now();
     const windowStart = now - (now % WINDOW_MS);
@@ -30,11 +35,35 @@ export class TokenRateLimiter {
       const retryAfter = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000));
       throw new OAuthError(
         'temporarily_unavailable',
-        `Too many token requests for this ${kind}; retry in ${retryAfter} s.`,
+        `Too many ${kind === 'registration' ? 'registrations from this address' : `token requests for this ${kind}`}; retry in ${retryAfter} s.`,
         429,
         {
           'retry-after': String(retryAfter),
         },
+      );
+    }
+  }
+
+  /**
+   * Counts a failed client authentication from `address` for `clientId`. Over the limit (per
+   * client and address, or per address for all clients), the failure is answered 429 instead of
+   * 401. Only failures are counted and only failures are refused: a request with valid
+   * credentials is never blocked by somebody else's wrong guesses.
+   */
+  async failure(clientId: string, address: string, perClient: number, perAddress: number): Promise<void> {
+    const now = Date.now();
+    const windowStart = now - (now % WINDOW_MS);
+    const pair = `auth-failure:${clientId}|${address}`;
+    const byAddress = `auth-failure-address:${address}`;
+    const counts = await this.windows.hitMany([pair, byAddress], new Date(windowStart));
+    this.sweep(now);
+    if ((counts.get(pair) ?? 0) > perClient || (counts.get(byAddress) ?? 0) > perAddress) {
+      const retryAfter = Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000));
+      throw new OAuthError(
+        'temporarily_unavailable',
+        `Too many failed client authentications from this address; retry in ${retryAfter} s.`,
+        429,
+        { 'retry-after': String(retryAfter) },
       );
     }
   }

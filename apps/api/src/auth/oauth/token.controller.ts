@@ -16,11 +16,14 @@ export class TokenController {
   @Post()
   @HttpCode(200)
   @ApiOperation({
-    summary: 'OAuth 2.0 token endpoint: JWT-bearer grant (RFC 7523) and client credentials.',
+    summary:
+      'OAuth 2.0 token endpoint: authorization code (PKCE), refresh token, JWT bearer (RFC 7523, ID-JAG) and client credentials.',
     description:
-      'Form-encoded only. Clients authenticate with private_key_jwt, client_secret_basic or client_secret_post; ' +
-      'the jwt-bearer grant may rely on its signed assertion alone. `resource` (RFC 8707) selects the audience: ' +
-      'the SCIM API (default) or the MCP endpoint. Errors follow RFC 6749 §5.2, not the SCIM error format.',
+      'Form-encoded only. Clients authenticate with the method they registered: none (client_id only), ' +
+      'client_secret_basic, client_secret_post or private_key_jwt; the jwt-bearer grant may rely on its signed ' +
+      'assertion alone. `resource` (RFC 8707) selects the audience: the SCIM API (default for machine grants) or the ' +
+      'MCP endpoint (default for the authorization code). Refresh tokens rotate on every use. Errors follow RFC 6749 ' +
+      '§5.2, not the SCIM error format.',
   })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiBody({ schema: { type: 'object', example: TOKEN_REQUEST_EXAMPLE } })
