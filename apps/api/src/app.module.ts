@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
@@ -6,7 +6,6 @@ import { AuthModule } from './auth/auth.module';
 import { BulkModule } from './bulk/bulk.module';
 import { CURSOR_CODEC_PROVIDER, CursorCodec } from './common/cursors';
 import { PasswordHashingScopeInterceptor } from './common/hashing-scope.interceptor';
-import { RequestScopeMiddleware } from './common/request-scope.middleware';
 import { RouteTable } from './common/route-table';
 import { ScimExceptionFilter } from './common/scim-exception.filter';
 import { ScimResponseInterceptor } from './common/scim-response.interceptor';
@@ -21,11 +20,7 @@ import { GroupsModule } from './groups/groups.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
-export class AppModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestScopeMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
-  }
-
+export class AppModule {
   /** The whole application for one configuration; tests build it exactly as production does. */
   static register(config: AppConfig, routes: RouteTable = new RouteTable()): DynamicModule {
     return {

@@ -13,6 +13,7 @@ import { registerEarlyAuthentication, tagRoutesForEarlyAuthentication } from './
 import { badInput, badTextDetail, edgeServerOptions, findBadTextInForm, registerEdgeHooks } from './common/http-edge';
 import { configurePasswordHashing } from './common/password';
 import { findBadText, jsonNestingBeyond } from './common/text-input';
+import { registerRequestScope } from './common/request-scope';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
@@ -63,7 +64,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  // Observability first, so that requests the edge refuses are measured and logged too.
+  // The request scope first (it cancels the reads of a request whose client has gone), so that
+  // every later hook and the handler run inside it; then observability, so that requests the edge
+  // refuses are measured and logged too.
+  registerRequestScope(fastify);
   const observability = installObservability(fastify, config, logger);
   registerEdgeHooks(fastify);
   const earlyAuthentication = registerEarlyAuthentication(fastify, config);
