@@ -25,30 +25,35 @@ describe('Group logos', () => {
   const putRaw = (id: string, body: Uint8Array, type: string, headers: Record<string, string> = {}) =>
     server.request('PUT', `/v2/Groups/${id}/Logo`, { raw: body, headers: { 'content-type': type, ...headers } });
 
-  it.each(Object.keys(IMAGES))('stores a %s logo sent as the raw body and serves it back with strict headers', async (type) => {
-    const g = await group();
-    const put = await putRaw(g.id, IMAGES[type], type);
-    expect(put.status).toBe(200);
-    expect(put.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
-    expect(put.body.schemas).toEqual([GROUP, ROSTER_GROUP]);
-    expect(put.body[ROSTER_GROUP]).toEqual({ logo: `${server.baseUrl}/v2/Groups/${g.id}/Logo` });
-    expect(put.body.meta.version).toBe('W/"2"');
+  it.each(Object.keys(IMAGES))(
+    'stores a %s logo sent as the raw body and serves it back with strict headers',
+    async (type) => {
+      const g = await group();
+      const put = await putRaw(g.id, IMAGES[type], type);
+      expect(put.status).toBe(200);
+      expect(put.headers.get('content-type')).toBe('application/scim+json; charset=utf-8');
+      expect(put.body.schemas).toEqual([GROUP, ROSTER_GROUP]);
+      expect(put.body[ROSTER_GROUP]).toEqual({ logo: `${server.baseUrl}/v2/Groups/${g.id}/Logo` });
+      expect(put.body.meta.version).toBe('W/"2"');
 
-    const res = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe(type);
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'");
-    expect(res.headers.get('cache-control')).toContain('max-age');
-    const etag = res.headers.get('etag');
-    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
-    expect(Buffer.from(await res.arrayBuffer()).equals(IMAGES[type])).toBe(true);
+      const res = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(type);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'");
+      expect(res.headers.get('cache-control')).toContain('max-age');
+      const etag = res.headers.get('etag');
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(Buffer.from(await res.arrayBuffer()).equals(IMAGES[type])).toBe(true);
 
-    const cached = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
-      headers: { authorization: `Bearer ${server.adminToken}`, 'if-none-match': etag! },
-    });
-    expect(cached.status).toBe(304);
-  });
+      const cached = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
+        headers: { authorization: `Bearer ${server.adminToken}`, 'if-none-match': etag! },
+      });
+      expect(cached.status).toBe(304);
+    },
+  );
 
   it('accepts multipart/form-data field "logo"', async () => {
     const g = await group();
@@ -60,7 +65,9 @@ describe('Group logos', () => {
       headers: { authorization: `Bearer ${server.adminToken}` },
     });
     expect(res.status).toBe(200);
-    const logo = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const logo = await fetch(`${server.baseUrl}/v2/Groups/${g.id}/Logo`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
     expect(logo.headers.get('content-type')).toBe('image/png');
   });
 

@@ -309,13 +309,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const oidcSet = [dto.OIDC_ISSUER, dto.OIDC_CLIENT_ID, dto.OIDC_CLIENT_SECRET].filter((v) => v !== undefined).length;
   if (oidcSet !== 0 && oidcSet !== 3) {
-    problems.push(`OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together (or none of them), got ${oidcSet} of them`);
+    problems.push(
+      `OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together (or none of them), got ${oidcSet} of them`,
+    );
   }
   if (dto.OIDC_ISSUER !== undefined && !isAcceptableJwksUrl(dto.OIDC_ISSUER)) {
-    problems.push(`OIDC_ISSUER must be an https URL (http only on a loopback address), got ${JSON.stringify(dto.OIDC_ISSUER)}`);
+    problems.push(
+      `OIDC_ISSUER must be an https URL (http only on a loopback address), got ${JSON.stringify(dto.OIDC_ISSUER)}`,
+    );
   }
   if ((dto.OAUTH_REFRESH_IDLE_DAYS ?? 30) > (dto.OAUTH_REFRESH_MAX_DAYS ?? 90)) {
-    problems.push(`OAUTH_REFRESH_IDLE_DAYS must not exceed OAUTH_REFRESH_MAX_DAYS (${dto.OAUTH_REFRESH_MAX_DAYS ?? 90}), got ${dto.OAUTH_REFRESH_IDLE_DAYS ?? 30}`);
+    problems.push(
+      `OAUTH_REFRESH_IDLE_DAYS must not exceed OAUTH_REFRESH_MAX_DAYS (${dto.OAUTH_REFRESH_MAX_DAYS ?? 90}), got ${dto.OAUTH_REFRESH_IDLE_DAYS ?? 30}`,
+    );
   }
   if (problems.length) {
     throw new ConfigError(problems);

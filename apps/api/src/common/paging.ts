@@ -8,7 +8,14 @@ export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListR
 
 /** What a resource table offers the pager: one page of rows and a count, for a compiled query. */
 export interface PageSource<Row extends { id: string; sortKey?: unknown }> {
-  list(query: { where: string; params: unknown[]; orderBy: string; limit: number; offset: number; sortKey: string }): Promise<Row[]>;
+  list(query: {
+    where: string;
+    params: unknown[];
+    orderBy: string;
+    limit: number;
+    offset: number;
+    sortKey: string;
+  }): Promise<Row[]>;
   count(where: string, params: unknown[]): Promise<number>;
 }
 
@@ -144,7 +151,9 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
 
   const fingerprint = queryFingerprint(options.resourceType, request);
   const state =
-    request.cursor === '' ? undefined : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds, options.cursors);
+    request.cursor === ''
+      ? undefined
+      : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds, options.cursors);
   // Counting a million rows costs more than the page itself: count once, on the first page.
   const totalResults = typeof state?.n === 'number' ? state.n : await source.count(where, filterParams);
   if (request.count === 0) {
@@ -197,10 +206,26 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
     rows,
     totalResults,
     ...(hasNext && last
-      ? { nextCursor: encodeCursor(options.cursors, { k: keyValue(last.sortKey), i: last.id, d: 'n', q: fingerprint, n: totalResults }) }
+      ? {
+          nextCursor: encodeCursor(options.cursors, {
+            k: keyValue(last.sortKey),
+            i: last.id,
+            d: 'n',
+            q: fingerprint,
+            n: totalResults,
+          }),
+        }
       : {}),
     ...(hasPrevious && first
-      ? { previousCursor: encodeCursor(options.cursors, { k: keyValue(first.sortKey), i: first.id, d: 'p', q: fingerprint, n: totalResults }) }
+      ? {
+          previousCursor: encodeCursor(options.cursors, {
+            k: keyValue(first.sortKey),
+            i: first.id,
+            d: 'p',
+            q: fingerprint,
+            n: totalResults,
+          }),
+        }
       : {}),
   };
 }
@@ -223,7 +248,10 @@ function keyFits(value: unknown, key: SortKey): boolean {
       return typeof value === 'string' && canonicalDateTime(value) === value;
     case 'integer':
     case 'decimal':
-      return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d{1,300}(\.\d{1,300})?$/.test(value));
+      return (
+        (typeof value === 'number' && Number.isFinite(value)) ||
+        (typeof value === 'string' && /^-?\d{1,300}(\.\d{1,300})?$/.test(value))
+      );
     case 'boolean':
       return typeof value === 'boolean';
     default:
@@ -263,7 +291,7 @@ function decodeCursor(cursor: string, fingerprint: string, timeoutSeconds: numbe
     (state.d !== 'n' && state.d !== 'p') ||
     typeof state.t !== 'number' ||
     (state.n !== undefined && !(Number.isInteger(state.n) && state.n >= 0)) ||
-    !['string', 'number', 'boolean'].includes(typeof state.k) && state.k !== null
+    (!['string', 'number', 'boolean'].includes(typeof state.k) && state.k !== null)
   ) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
   }

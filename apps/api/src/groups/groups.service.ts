@@ -176,7 +176,12 @@ export class GroupsService {
     return this.result(record, projected);
   }
 
-  async replace(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
+  async replace(
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    projected: Projected = {},
+  ): Promise<GroupResult> {
     const { write, members } = this.input(body, 'replace');
     const record = await this.mutate(id, ifMatch, write.displayName, async (tx, current) => {
       checkImmutable(this.registry, 'Group', current.doc, write.doc);
@@ -192,25 +197,30 @@ export class GroupsService {
   async patch(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
     const operations = parsePatchRequest(body);
     let displayName = '';
-    const record = await this.mutate(id, ifMatch, () => displayName, async (tx, current) => {
-      const result = applyPatch(this.registry, 'Group', current.doc, operations);
-      const now = new Date();
-      let record = current;
-      if (!sameJson(result.doc, current.doc)) {
-        const { write } = this.input(result.doc, 'replace');
-        displayName = write.displayName;
-        checkImmutable(this.registry, 'Group', current.doc, write.doc);
-        record = await this.groups.update(tx, current, write, now);
-      }
-      let memberChanges = 0;
-      for (const op of result.memberOps) {
-        memberChanges += await this.applyMemberOp(tx, id, op, now);
-      }
-      if (memberChanges > 0 && record === current) {
-        record = await this.groups.touch(tx, current, now);
-      }
-      return record;
-    });
+    const record = await this.mutate(
+      id,
+      ifMatch,
+      () => displayName,
+      async (tx, current) => {
+        const result = applyPatch(this.registry, 'Group', current.doc, operations);
+        const now = new Date();
+        let record = current;
+        if (!sameJson(result.doc, current.doc)) {
+          const { write } = this.input(result.doc, 'replace');
+          displayName = write.displayName;
+          checkImmutable(this.registry, 'Group', current.doc, write.doc);
+          record = await this.groups.update(tx, current, write, now);
+        }
+        let memberChanges = 0;
+        for (const op of result.memberOps) {
+          memberChanges += await this.applyMemberOp(tx, id, op, now);
+        }
+        if (memberChanges > 0 && record === current) {
+          record = await this.groups.touch(tx, current, now);
+        }
+        return record;
+      },
+    );
     return this.result(record, projected);
   }
 
@@ -269,7 +279,11 @@ export class GroupsService {
         return this.groups.replaceMembers(tx, groupId, await this.resolveMembers(tx, groupId, op.values), now);
       case 'remove':
         // Removing a member that is not there is not an error; ids that are not UUIDs name nobody.
-        return this.groups.removeMembers(tx, groupId, op.values.filter(isResourceId).map((v) => v.toLowerCase()));
+        return this.groups.removeMembers(
+          tx,
+          groupId,
+          op.values.filter(isResourceId).map((v) => v.toLowerCase()),
+        );
       case 'removeAll':
         return this.groups.removeAllMembers(tx, groupId);
       case 'removeWhere': {
@@ -425,7 +439,13 @@ export class GroupsService {
   }
 
   /** Stores (or replaces) a group's logo; the group's version moves with it. */
-  async setLogo(id: string, content: Buffer, declaredType: string | undefined, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
+  async setLogo(
+    id: string,
+    content: Buffer,
+    declaredType: string | undefined,
+    ifMatch: string | undefined,
+    projected: Projected = {},
+  ): Promise<GroupResult> {
     const mediaType = detectLogoType(content, declaredType, this.logoMaxDimension);
     const sha256 = createHash('sha256').update(content).digest('hex');
     const record = await this.mutate(id, ifMatch, '', async (tx, current) => {
@@ -467,7 +487,11 @@ function withMembers(resource: Record<string, unknown>, members: Record<string, 
 function toMemberRef(member: Record<string, unknown>): MemberRef {
   const type = typeof member.type === 'string' ? canonicalType(member.type) : undefined;
   const display = typeof member.display === 'string' && member.display !== '' ? member.display : undefined;
-  return { value: typeof member.value === 'string' ? member.value : '', ...(type ? { type } : {}), ...(display ? { display } : {}) };
+  return {
+    value: typeof member.value === 'string' ? member.value : '',
+    ...(type ? { type } : {}),
+    ...(display ? { display } : {}),
+  };
 }
 
 function canonicalType(type: string): MemberType {

@@ -45,7 +45,6 @@ export type CreateOutcome = CreatedUser | { error: unknown };
 /** Users rendered at once in a list: one memberships statement each, and the most a list holds in memory. */
 export const RENDER_CHUNK = 50;
 
-
 /**
  * SCIM semantics for users: validation against the schema registry, PATCH, preconditions,
  * uniqueness, passwords and projection. REST, Bulk and MCP all call this service.
@@ -281,9 +280,7 @@ export class UsersService {
   }
 
   private insertOne(write: UserWrite, id: string = randomUUID()): Promise<UserRecord> {
-    return this.uniquely(write, () =>
-      this.prisma.transaction((tx) => this.users.insert(tx, id, write, new Date())),
-    );
+    return this.uniquely(write, () => this.prisma.transaction((tx) => this.users.insert(tx, id, write, new Date())));
   }
 
   private created(id: string, version: number): CreatedUser {
@@ -366,7 +363,9 @@ export class UsersService {
         groupsOf.set(m.userId, [group]);
       }
     }
-    return records.map((record) => projection.apply(this.represent(record, groupsOf.get(record.id) ?? [], managerNames)));
+    return records.map((record) =>
+      projection.apply(this.represent(record, groupsOf.get(record.id) ?? [], managerNames)),
+    );
   }
 
   private represent(

@@ -1175,33 +1175,52 @@ describe('the member limit: one number, whatever the members carry (issue 10, fi
       type: 'User',
       $ref: `https://roster.example.com/v2/Users/${i}`,
     }));
-  const patch = (operations: unknown[]) => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations });
+  const patch = (operations: unknown[]) => ({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: operations,
+  });
 
   it.each([
     ['a group body', (n: number) => ({ schemas: [GROUP_SCHEMA], displayName: 'g', members: full(n) })],
     ['a PATCH add on members', (n: number) => patch([{ op: 'add', path: 'members', value: full(n) }])],
-    ['a PATCH replace on Members (any case)', (n: number) => patch([{ op: 'Replace', path: 'Members', value: full(n) }])],
+    [
+      'a PATCH replace on Members (any case)',
+      (n: number) => patch([{ op: 'Replace', path: 'Members', value: full(n) }]),
+    ],
     ['a pathless PATCH', (n: number) => patch([{ op: 'add', value: { members: full(n) } }])],
     [
       'members split over operations',
-      (n: number) => patch([{ op: 'add', path: 'members', value: full(n - 1) }, { op: 'add', path: 'members', value: full(1) }]),
+      (n: number) =>
+        patch([
+          { op: 'add', path: 'members', value: full(n - 1) },
+          { op: 'add', path: 'members', value: full(1) },
+        ]),
     ],
   ])(`%s may name ${MAX_MEMBERS_PER_REQUEST} members with every sub-attribute, and no more`, (_what, body) => {
     expect(() => assertInputLimits(body(MAX_MEMBERS_PER_REQUEST))).not.toThrow();
     const error = errorOf(() => assertInputLimits(body(MAX_MEMBERS_PER_REQUEST + 1)));
     expect(error.scimType).toBe('invalidValue');
-    expect(error.detail).toBe(`A request may name at most ${MAX_MEMBERS_PER_REQUEST} members; send larger sets in several requests.`);
+    expect(error.detail).toBe(
+      `A request may name at most ${MAX_MEMBERS_PER_REQUEST} members; send larger sets in several requests.`,
+    );
   });
 
   it('bounds what one member element may hold, and its nesting', () => {
-    const fat = { schemas: [GROUP_SCHEMA], members: [Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i]))] };
+    const fat = {
+      schemas: [GROUP_SCHEMA],
+      members: [Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i]))],
+    };
     expect(errorOf(() => assertInputLimits(fat)).detail).toMatch(/A member holds more than 8 values/);
     const deep = { a: { b: { c: { d: { e: { f: { members: [{ value: 'x' }] } } } } } } };
     expect(errorOf(() => assertInputLimits(deep)).detail).toMatch(/nested deeper than 8 levels/);
   });
 
   it('still counts everything else against the value limit', () => {
-    const body = { schemas: [GROUP_SCHEMA], members: full(10), emails: Array.from({ length: INPUT_LIMITS.maxValues }, () => 1) };
+    const body = {
+      schemas: [GROUP_SCHEMA],
+      members: full(10),
+      emails: Array.from({ length: INPUT_LIMITS.maxValues }, () => 1),
+    };
     expect(errorOf(() => assertInputLimits(body)).detail).toMatch(/more than 10000 values/);
   });
 });
