@@ -1,4 +1,6 @@
+import { randomBytes, scryptSync } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { PrismaService } from '@roster/db';
 import { startServer, TestServer } from '../support/app';
 import { authorizePath, formFields, PageClient, pkce, register, runFlow, signIn } from '../support/oauth-flow';
 import { TEST_KEK, tokenRequest } from '../support/oauth';
@@ -206,6 +208,30 @@ describe('OAuth authorization server: authorization code with PKCE through the r
     );
     const bobSilent = await stranger.get(authorizePath(silent));
     expect(new URL(bobSilent.location as string).searchParams.get('error')).toBe('consent_required');
+  });
+
+  it('prompt=login asks a signed-in browser to sign in again, then continues with the remembered consent', async () => {
+    const browser = new PageClient(server);
+    await codeFor(browser, params());
+    const { verifier: _v, ...query } = params({ prompt: 'login' });
+    const start = await browser.get(authorizePath(query));
+    expect(start.status).toBe(303);
+    const signInAt = new URL(start.location as string, server.baseUrl);
+    expect(signInAt.pathname).toBe('/v2/Login');
+    const returnTo = new URL(signInAt.searchParams.get('return_to') as string, server.baseUrl);
+    expect(returnTo.pathname).toBe('/v2/Login/Oauth2/Authorize');
+    expect(returnTo.searchParams.has('prompt')).toBe(false);
+    const page = await browser.follow(start);
+    expect(page.text).toContain('<label for="userName">');
+    const back = await signIn(browser, page, 'alice@example.com', 'alice-secret-1');
+    expect(back.status).toBe(303);
+    const done = await browser.get(back.location as string);
+    expect(done.status).toBe(302);
+    expect(new URL(done.location as string).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // prompt=login together with none is refused (none forbids any page).
+    const { verifier: _n, ...both } = params({ prompt: 'none login' });
+    const refused = await browser.get(authorizePath(both));
+    expect(new URL(refused.location as string).searchParams.get('error')).toBe('invalid_request');
   });
 
   it('Deny redirects with access_denied, state and iss', async () => {
@@ -605,6 +631,39 @@ describe('OAuth authorization server: authorization code with PKCE through the r
       // Another user from the same address is not paused by erin's failures.
       const other = await signIn(browser, paused, 'bob@example.com', 'bob-secret-1');
       expect(other.status).toBe(303);
+    });
+
+    it('upgrades a hash made with weaker scrypt parameters at the next successful sign-in', async () => {
+      const id = await user('frank@example.com', undefined);
+      const prisma = server.app.get(PrismaService);
+      // A hash as an earlier release or an import made it: N=2^13, below what this server makes now.
+      const salt = randomBytes(16);
+      const key = scryptSync('frank-secret-1', salt, 32, { N: 2 ** 13, r: 8, p: 1 });
+      const weak = ['scrypt', 8192, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
+      expect(weak.startsWith('scrypt$8192$')).toBe(true);
+      await prisma.client.$executeRawUnsafe(`UPDATE users SET password_hash = $2 WHERE id = $1::uuid`, id, weak);
+      const version = (await server.get(`/v2/Users/${id}`)).body.meta.version;
+
+      const browser = new PageClient(server, { 'x-forwarded-for': '192.0.2.77' });
+      const signedIn = await signIn(browser, await browser.get('/v2/Login'), 'frank@example.com', 'frank-secret-1');
+      expect(signedIn.status).toBe(303);
+      let stored = weak;
+      for (let i = 0; i < 100 && stored === weak; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const rows = await prisma.client.$queryRawUnsafe<{ h: string }[]>(
+          `SELECT password_hash AS h FROM users WHERE id = $1::uuid`,
+          id,
+        );
+        stored = rows[0].h;
+      }
+      expect(stored).not.toBe(weak);
+      expect(stored.startsWith(`scrypt$${server.config.passwordHashing.scryptN}$`)).toBe(true);
+      // The new hash verifies the same password; the representation did not change.
+      const again = new PageClient(server, { 'x-forwarded-for': '192.0.2.78' });
+      expect((await signIn(again, await again.get('/v2/Login'), 'frank@example.com', 'frank-secret-1')).status).toBe(
+        303,
+      );
+      expect((await server.get(`/v2/Users/${id}`)).body.meta.version).toBe(version);
     });
   });
 });

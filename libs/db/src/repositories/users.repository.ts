@@ -178,6 +178,21 @@ export class UsersRepository {
     return { ...current, ...omitEmails(write), version, lastModified: now };
   }
 
+  /**
+   * Replaces a password hash made with older parameters by one made with the current ones, only
+   * if it is still the hash that was verified (a PUT that set a new password meanwhile wins). The
+   * password is never part of the representation, so version and lastModified stay as they are.
+   */
+  async replacePasswordHash(id: string, verifiedHash: string, newHash: string): Promise<boolean> {
+    const changed = await this.prisma.client.$executeRawUnsafe(
+      `UPDATE users SET password_hash = $3 WHERE id = $1::uuid AND password_hash = $2`,
+      id,
+      verifiedHash,
+      newHash,
+    );
+    return changed === 1;
+  }
+
   async delete(db: Db, id: string): Promise<boolean> {
     const count = await db.$executeRawUnsafe(`DELETE FROM users WHERE id = $1::uuid`, id);
     return count > 0;

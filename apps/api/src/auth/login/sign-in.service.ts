@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LONG_WINDOW_PREFIX, RateLimitsRepository, UserRecord, UsersRepository } from '@roster/db';
-import { hashPassword, verifyPassword } from '../../common/password';
+import { hashPassword, needsRehash, verifyPassword } from '../../common/password';
 import { APP_CONFIG, AppConfig } from '../../config';
 
 const WINDOW_MS = 15 * 60_000;
@@ -66,11 +66,28 @@ export class SignInService {
     const hash = usable ? (user.passwordHash as string) : await this.dummy();
     const matches = await verifyPassword(password, hash).catch(() => false);
     if (usable && matches) {
+      if (needsRehash(hash)) {
+        this.rehash(user.id, hash, password);
+      }
       return { ok: true, user };
     }
     await this.windows.hitMany(Object.values(keys), windowStart);
     this.logger.log({ address, known: user !== undefined }, 'Sign-in refused.');
     return { ok: false, message: GENERIC, throttled: false };
+  }
+
+  /**
+   * Upgrades a hash made with weaker scrypt parameters (an imported one, or one from before
+   * PASSWORD_SCRYPT_N was raised) now that the password is known. Off the sign-in's critical path:
+   * a failure leaves the old hash, which still verifies, and is only logged.
+   */
+  private rehash(userId: string, verifiedHash: string, password: string): void {
+    hashPassword(password)
+      .then((fresh) => this.users.replacePasswordHash(userId, verifiedHash, fresh))
+      .then((replaced) => {
+        if (replaced) this.logger.log({ userId }, 'Password hash upgraded to the current scrypt parameters.');
+      })
+      .catch((error: unknown) => this.logger.warn({ userId, err: error }, 'Password hash upgrade failed.'));
   }
 
   private keys(userName: string, address: string): { userAddress: string; address: string; user: string } {

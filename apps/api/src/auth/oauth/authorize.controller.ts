@@ -29,7 +29,7 @@ export class AuthorizeController {
     summary: 'OAuth 2.0 authorization endpoint (authorization code with PKCE S256); a browser page, not an API.',
     description:
       'Parameters: response_type=code, client_id, redirect_uri, state, scope, code_challenge, ' +
-      'code_challenge_method=S256, resource (RFC 8707; default the MCP endpoint), prompt (none, consent). ' +
+      'code_challenge_method=S256, resource (RFC 8707; default the MCP endpoint), prompt (none, consent, login). ' +
       'Signs the user in, asks for consent, and redirects to redirect_uri with code, state and iss (RFC 9207).',
   })
   async start(@Query() query: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
@@ -73,6 +73,12 @@ export class AuthorizeController {
         const query = new URLSearchParams(
           Object.entries(outcome.request.params).filter((e): e is [string, string] => e[1] !== undefined),
         );
+        const prompts = [...outcome.request.prompts].filter((p) => p !== 'login');
+        if (prompts.length) {
+          query.set('prompt', prompts.join(' '));
+        } else {
+          query.delete('prompt');
+        }
         const returnTo = `/v2/Login/Oauth2/Authorize?${query.toString()}`;
         return redirect(reply, `/v2/Login?return_to=${encodeURIComponent(returnTo)}`);
       }

@@ -174,7 +174,9 @@ export class AuthorizeService {
       return validated;
     }
     const { request } = validated;
-    if (!session?.user) {
+    // prompt=login (OIDC Core §3.1.2.1): sign in again even with a session; the sign-in page's
+    // return address drops `login`, so the request continues once the user has signed in anew.
+    if (!session?.user || request.prompts.has('login')) {
       return request.prompts.has('none')
         ? this.error(request, 'login_required', 'Nobody is signed in to Roster in this browser.')
         : { kind: 'sign-in', request };
