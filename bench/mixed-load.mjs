@@ -9,6 +9,7 @@
 // IdPs' p99 over 1 s.
 //
 //   node bench/mixed-load.mjs [--duration 600] [--idps 8] [--rate 25] [--hostile 2] [--hostile-timeout 3]
+//                             [--hostile-rate-limit 0 (requests/min for the hostile token; 0: none)]
 //                             [--users 2000] [--groups 20] [--sample 10] [--database roster_bench_mixed]
 //                             [--app-root DIR] [--label TEXT]
 //
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '25' },
     hostile: { type: 'string', default: '2' },
     'hostile-timeout': { type: 'string', default: '3' },
+    'hostile-rate-limit': { type: 'string', default: '0' },
     users: { type: 'string', default: '2000' },
     groups: { type: 'string', default: '20' },
     sample: { type: 'string', default: '10' },
@@ -62,6 +64,8 @@ const options = {
   rate: Number(values.rate),
   hostile: Number(values.hostile),
   hostileTimeoutMs: Number(values['hostile-timeout']) * 1000,
+  /** Requests per minute allowed to the hostile callers' token (issue 10 item 10); 0: no limit. */
+  hostileRateLimit: Number(values['hostile-rate-limit']),
   users: Number(values.users),
   groups: Number(values.groups),
   sampleS: Number(values.sample),
@@ -199,7 +203,13 @@ await run(async (onCleanup) => {
   }
   const tokens = [];
   for (let i = 0; i <= options.idps; i++) {
-    const res = await request(server, 'POST', '/admin/tokens', { name: `bench-${i}`, scope: 'scim.read scim.write' });
+    // Token 0 is the hostile callers'; an operator who sees such a caller gives its token a limit.
+    const limit = i === 0 && options.hostileRateLimit > 0 ? { rate_limit: options.hostileRateLimit } : {};
+    const res = await request(server, 'POST', '/admin/tokens', {
+      name: `bench-${i}`,
+      scope: 'scim.read scim.write',
+      ...limit,
+    });
     tokens.push(res.json.token);
   }
 
