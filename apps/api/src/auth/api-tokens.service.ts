@@ -121,6 +121,7 @@ export class ApiTokensService implements BearerStrategy {
     return {
       kind: 'api-token',
       subject: `api-token:${record.id}`,
+      name: record.name,
       scopes: new Set(splitScope(record.scope)),
       resources: new Set(resources),
       ...(rateLimit > 0 ? { rateLimit } : {}),

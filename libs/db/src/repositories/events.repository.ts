@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client';
+import { PrismaService } from '../prisma.service';
+
+/** One change as written to the `events` table (the outbox). */
+export interface EventRow {
+  type: string;
+  resourceType: string;
+  resourceId: string;
+  version: number | null;
+  changes: unknown[];
+  detail: Record<string, unknown> | null;
+  actorKind: string;
+  actorId: string | null;
+  actorName: string | null;
+  requestId: string | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
+export interface EventRecord extends EventRow {
+  seq: bigint;
+  time: Date;
+}
+
+export interface EventQuery {
+  /** Events after this sequence number. */
+  after: bigint;
+  limit: number;
+  types?: string[];
+  resourceId?: string;
+  /** Matches the actor's id or name. */
+  actor?: string;
+  since?: Date;
+  until?: Date;
+  /** Newest first (a resource's history); the feed is oldest first. */
+  descending?: boolean;
+}
+
+/**
+ * The key of the transaction-level advisory lock every append takes right before its insert and
+ * holds until commit: sequence numbers are then handed out in commit order, so a feed reader that
+ * has seen `seq = n` can never later find a committed row below n (see docs/architecture.md).
+ */
+const APPEND_LOCK = 7240311525;
+
+type Db = PrismaService['client'] | Prisma.TransactionClient;
+
+const SELECT_EVENT = `seq, time, type, resource_type AS "resourceType", resource_id AS "resourceId", version, changes,
+  detail, actor_kind AS "actorKind", actor_id AS "actorId", actor_name AS "actorName", request_id AS "requestId",
+  client_address AS "clientAddress", user_agent AS "userAgent"`;
+
+@Injectable()
+export class EventsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Appends events inside the caller's transaction with one multi-row INSERT. Must be the
+   * transaction's last statement: the append lock is held from here to commit.
+   */
+  async append(tx: Prisma.TransactionClient, rows: EventRow[]): Promise<void> {
+    if (!rows.length) {
+      return;
+    }
+    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO events (time, type, resource_type, resource_id, version, changes, detail, actor_kind, actor_id,
+         actor_name, request_id, client_address, user_agent)
+       SELECT clock_timestamp(), x.type, x.resource_type, x.resource_id, x.version, x.changes, x.detail, x.actor_kind, x.actor_id,
+         x.actor_name, x.request_id, x.client_address, x.user_agent
+       FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS x(type text, resource_type text, resource_id text,
+         version int, changes jsonb, detail jsonb, actor_kind text, actor_id text, actor_name text, request_id text,
+         client_address text, user_agent text, ord bigint)
+       ORDER BY x.ord`,
+      JSON.stringify(
+        rows.map((r) => ({
+          type: r.type,
+          resource_type: r.resourceType,
+          resource_id: r.resourceId,
+          version: r.version,
+          changes: r.changes,
+          detail: r.detail,
+          actor_kind: r.actorKind,
+          actor_id: r.actorId,
+          actor_name: r.actorName,
+          request_id: r.requestId,
+          client_address: r.clientAddress,
+          user_agent: r.userAgent,
+        })),
+      ),
+    );
+  }
+
+  async list(query: EventQuery, db: Db = this.prisma.client): Promise<EventRecord[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = [
+      query.descending ? `seq < ${param(query.after)}::bigint` : `seq > ${param(query.after)}::bigint`,
+    ];
+    if (query.types?.length) {
+      where.push(`type = ANY(${param(query.types)}::text[])`);
+    }
+    if (query.resourceId !== undefined) {
+      where.push(`resource_id = ${param(query.resourceId)}`);
+    }
+    if (query.actor !== undefined) {
+      const p = param(query.actor);
+      where.push(`(actor_id = ${p} OR actor_name = ${p})`);
+    }
+    if (query.since) {
+      where.push(`time >= ${param(query.since)}`);
+    }
+    if (query.until) {
+      where.push(`time < ${param(query.until)}`);
+    }
+    const rows = await db.$queryRawUnsafe<EventRecord[]>(
+      `SELECT ${SELECT_EVENT} FROM events WHERE ${where.join(' AND ')}
+       ORDER BY seq ${query.descending ? 'DESC' : 'ASC'} LIMIT ${param(query.limit)}::int`,
+      ...params,
+    );
+    return rows.map((r) => ({ ...r, seq: BigInt(r.seq) }));
+  }
+
+  /** Deletes up to `batch` events older than `before`; returns how many. Short statements, no long locks. */
+  async prune(before: Date, batch: number): Promise<number> {
+    return this.prisma.client.$executeRawUnsafe(
+      `DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < $1 ORDER BY seq LIMIT $2::int)`,
+      before,
+      batch,
+    );
+  }
+
+  /** Records that access tokens issued to a user before `at` are no longer good. */
+  async revokeUser(tx: Prisma.TransactionClient, userId: string, at: Date): Promise<void> {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO user_revocations (user_id, revoked_at) VALUES ($1::uuid, $2)
+       ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(user_revocations.revoked_at, excluded.revoked_at)`,
+      userId,
+      at,
+    );
+  }
+
+  async userRevokedAt(userId: string): Promise<Date | undefined> {
+    const rows = await this.prisma.client.$queryRawUnsafe<{ revokedAt: Date }[]>(
+      `SELECT revoked_at AS "revokedAt" FROM user_revocations WHERE user_id = $1::uuid`,
+      userId,
+    );
+    return rows[0]?.revokedAt;
+  }
+}

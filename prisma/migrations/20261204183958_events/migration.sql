@@ -1,0 +1,33 @@
+-- CreateTable
+CREATE TABLE "events" (
+    "seq" BIGSERIAL NOT NULL,
+    "time" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "type" TEXT NOT NULL,
+    "resource_type" TEXT NOT NULL,
+    "resource_id" TEXT NOT NULL,
+    "version" INTEGER,
+    "changes" JSONB NOT NULL DEFAULT '[]',
+    "detail" JSONB,
+    "actor_kind" TEXT NOT NULL,
+    "actor_id" TEXT,
+    "actor_name" TEXT,
+    "request_id" TEXT,
+    "client_address" TEXT,
+    "user_agent" TEXT,
+
+    CONSTRAINT "events_pkey" PRIMARY KEY ("seq")
+);
+
+-- CreateTable
+CREATE TABLE "user_revocations" (
+    "user_id" UUID NOT NULL,
+    "revoked_at" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "user_revocations_pkey" PRIMARY KEY ("user_id")
+);
+
+-- CreateIndex
+CREATE INDEX "events_resource_idx" ON "events"("resource_id", "seq");
+
+-- CreateIndex
+CREATE INDEX "events_time_idx" ON "events"("time");
