@@ -66,11 +66,10 @@ export class EventsRepository {
     await tx.$executeRawUnsafe(
       `INSERT INTO events (time, type, resource_type, resource_id, version, changes, detail, actor_kind, actor_id,
          actor_name, request_id, client_address, user_agent)
-       SELECT clock_timestamp(), x.type, x.resource_type, x.resource_id, x.version, x.changes, x.detail, x.actor_kind, x.actor_id,
-         x.actor_name, x.request_id, x.client_address, x.user_agent
-       FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS x(type text, resource_type text, resource_id text,
-         version int, changes jsonb, detail jsonb, actor_kind text, actor_id text, actor_name text, request_id text,
-         client_address text, user_agent text, ord bigint)
+       SELECT clock_timestamp(), e->>'type', e->>'resource_type', e->>'resource_id', (e->>'version')::int,
+         coalesce(e->'changes', '[]'::jsonb), nullif(e->'detail', 'null'::jsonb), e->>'actor_kind', e->>'actor_id',
+         e->>'actor_name', e->>'request_id', e->>'client_address', e->>'user_agent'
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord)
        ORDER BY x.ord`,
       JSON.stringify(
         rows.map((r) => ({
