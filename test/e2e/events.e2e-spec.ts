@@ -1,3 +1,4 @@
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startServer, TestServer } from '../support/app';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -330,5 +331,41 @@ describe('Change events (issue 14)', () => {
     }
     expect(seen).toHaveLength(users.length * 12);
     expect(seen.map((e) => e.id)).toEqual((await since(start)).map((e) => e.id));
+  });
+
+  it('MCP: a change made through a tool has its event with the token as actor; recent_changes lists it, newest first, bounded', async () => {
+    const created = await server.post('/admin/tokens', { name: 'Assistant', scope: 'scim.read scim.write', mcp: true });
+    const client = new Client({ name: 'events-test', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${server.baseUrl}/v2/mcp`), {
+        authProvider: { token: () => Promise.resolve(created.body.token as string) },
+      }),
+    );
+    const start = await head();
+    for (const name of [unique('mcp'), unique('mcp')]) {
+      const made = await client.callTool({ name: 'create_user', arguments: { userName: name, displayName: 'Via MCP' } });
+      expect(made.isError).toBeFalsy();
+    }
+    const events = await since(start);
+    expect(events).toHaveLength(2);
+    for (const event of events) {
+      expect(event).toMatchObject({ type: 'user.created', actor: { kind: 'api-token', id: created.body.id, name: 'Assistant' } });
+    }
+    type Recent = { changes: { id: string; type: string; paths: string[] }[]; nextCursor?: string };
+    const newest = (await client.callTool({ name: 'recent_changes', arguments: { limit: 1 } })).structuredContent as Recent;
+    expect(newest.changes).toHaveLength(1);
+    expect(newest.changes[0]).toMatchObject({ id: events[1].id, type: 'user.created' });
+    expect(newest.changes[0].paths).toContain('userName');
+    const older = (
+      await client.callTool({ name: 'recent_changes', arguments: { limit: 1, cursor: newest.nextCursor } })
+    ).structuredContent as Recent;
+    expect(older.changes.map((c) => c.id)).toEqual([events[0].id]);
+    const mine = (
+      await client.callTool({ name: 'recent_changes', arguments: { resource_id: events[0].resource.id } })
+    ).structuredContent as Recent;
+    expect(mine.changes.map((c) => c.id)).toEqual([events[0].id]);
+    const tooMany = await client.callTool({ name: 'recent_changes', arguments: { limit: 500 } });
+    expect(tooMany.isError).toBe(true);
+    await client.close();
   });
 });
