@@ -1,4 +1,5 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { runCli } from '../../apps/cli/src/cli';
 import { startServer, TestServer } from '../support/app';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -367,5 +368,41 @@ describe('Change events (issue 14)', () => {
     const tooMany = await client.callTool({ name: 'recent_changes', arguments: { limit: 500 } });
     expect(tooMany.isError).toBe(true);
     await client.close();
+  });
+
+  it('CLI events tail prints the newest events; --follow prints new ones as they commit, like tail -f', async () => {
+    const cli = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(argv, {
+        env: { ROSTER_URL: server.baseUrl, ROSTER_TOKEN: server.adminToken, LOG_LEVEL: 'silent' },
+        stdout: (text) => (stdout += text),
+        stderr: (text) => (stderr += text),
+      });
+      return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as FeedEvent), stderr };
+    };
+    const a = await write('POST', '/v2/Users', { schemas: [USER], userName: unique('tail') });
+    const b = await write('POST', '/v2/Users', { schemas: [USER], userName: unique('tail') });
+    const last = await cli('events', 'tail', '--limit', '2');
+    expect(last.code).toBe(0);
+    expect(last.lines.map((e) => e.resource.id)).toEqual([a.body.id, b.body.id]);
+    const mine = await cli('events', 'tail', '--resource-id', a.body.id, '--type', 'user.created');
+    expect(mine.lines.map((e) => [e.type, e.resource.id])).toEqual([['user.created', a.body.id]]);
+
+    const following = cli('events', 'tail', '--follow', '--limit', '3', '--interval', '1');
+    // Give the follower time to find the end before the writes.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const c = await write('POST', '/v2/Users', { schemas: [USER], userName: unique('tail') });
+    await write('PATCH', `/v2/Users/${c.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    await write('DELETE', `/v2/Users/${c.body.id}`);
+    const followed = await following;
+    expect(followed.code).toBe(0);
+    expect(followed.lines.map((e) => [e.type, e.resource.id])).toEqual([
+      ['user.created', c.body.id],
+      ['user.deactivated', c.body.id],
+      ['user.deleted', c.body.id],
+    ]);
+    expect(followed.stderr).toContain(`cursor ${followed.lines[2].id}`);
+    expect((await cli('events', 'tail', '--limit', 'x')).code).toBe(2);
   });
 });

@@ -11,11 +11,11 @@ const MAX_TEXT = 256;
 const CURSOR = /^[0-9]{1,19}$/;
 
 /** A feed request: where to start and what to keep. */
-export type FeedRequest = Omit<EventQuery, 'descending'>;
+export type FeedRequest = EventQuery;
 
 /**
  * Parses the query of `GET /v2/Events` (and of a resource's History): RFC 9865 `cursor` (empty
- * or absent: from the oldest event kept) and `count`, and the filters `type` (comma-separated),
+ * or absent: from the oldest event kept, or the newest with `sortOrder=descending`) and `count`, and the filters `type` (comma-separated),
  * `resourceId`, `actor`, `since` and `until` (RFC 3339 instants). Anything else wrong is a 400.
  */
 export function parseFeedQuery(query: Record<string, unknown>, fixed: { resourceId?: string } = {}): FeedRequest {
@@ -32,8 +32,13 @@ export function parseFeedQuery(query: Record<string, unknown>, fixed: { resource
     }
     return value;
   };
+  const order = text('sortOrder');
+  if (order !== undefined && order !== 'ascending' && order !== 'descending') {
+    throw ScimError.badRequest('invalidValue', 'sortOrder must be ascending or descending.');
+  }
+  const descending = order === 'descending';
   const cursor = text('cursor');
-  let after = 0n;
+  let after = descending ? 9223372036854775807n : 0n;
   if (cursor !== undefined && cursor !== '') {
     if (!CURSOR.test(cursor) || BigInt(cursor) > 9223372036854775807n) {
       throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
@@ -78,6 +83,7 @@ export function parseFeedQuery(query: Record<string, unknown>, fixed: { resource
   return {
     after,
     limit,
+    ...(descending ? { descending } : {}),
     ...(types?.length ? { types } : {}),
     ...(resourceId !== undefined ? { resourceId } : {}),
     ...(actor !== undefined ? { actor } : {}),

@@ -44,6 +44,7 @@ const FeedQueries = (): MethodDecorator => (target, key, descriptor) => {
   const decorators = [
     ApiQuery({ name: 'cursor', required: false, description: 'RFC 9865 cursor: empty or absent for the oldest event kept; then the nextCursor of the previous page.' }),
     ApiQuery({ name: 'count', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_EVENT_PAGE } }),
+    ApiQuery({ name: 'sortOrder', required: false, enum: ['ascending', 'descending'], description: 'ascending (default): oldest first, for following the feed; descending: newest first, and nextCursor pages back in time.' }),
     ApiQuery({ name: 'type', required: false, description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}.` }),
     ApiQuery({ name: 'actor', required: false, description: "The actor's id or name (an API token's id or name, an OAuth client, a user id)." }),
     ApiQuery({ name: 'since', required: false, description: 'Events at or after this RFC 3339 instant.' }),
@@ -112,7 +113,9 @@ export class EventsController {
     }
     const request = parseFeedQuery(query, { resourceId: id.toLowerCase() });
     const records = await this.events.list(request);
-    if (!records.length && request.after === 0n && !(await this.events.list({ after: 0n, limit: 1, resourceId: request.resourceId })).length) {
+    const unknown =
+      !records.length && !(await this.events.list({ after: 0n, limit: 1, resourceId: request.resourceId })).length;
+    if (unknown) {
       throw ScimError.notFound(`${type} ${id} has no history.`);
     }
     return feedPage(request, records, this.baseUrl);
