@@ -132,16 +132,6 @@ export class EventsRepository {
     );
   }
 
-  /** Records that access tokens issued to a user before `at` are no longer good. */
-  async revokeUser(tx: Prisma.TransactionClient, userId: string, at: Date): Promise<void> {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO user_revocations (user_id, revoked_at) VALUES ($1::uuid, $2)
-       ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(user_revocations.revoked_at, excluded.revoked_at)`,
-      userId,
-      at,
-    );
-  }
-
   async userRevokedAt(userId: string): Promise<Date | undefined> {
     const rows = await this.prisma.client.$queryRawUnsafe<{ revokedAt: Date }[]>(
       `SELECT revoked_at AS "revokedAt" FROM user_revocations WHERE user_id = $1::uuid`,
@@ -149,4 +139,17 @@ export class EventsRepository {
     );
     return rows[0]?.revokedAt;
   }
+}
+
+/**
+ * Records, in the transaction that deactivates or deletes a user, that access tokens issued to the
+ * user before `at` are no longer good (checked by the access-token strategy, cached briefly).
+ */
+export async function recordUserRevocation(tx: Prisma.TransactionClient, userId: string, at: Date): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO user_revocations (user_id, revoked_at) VALUES ($1::uuid, $2)
+     ON CONFLICT (user_id) DO UPDATE SET revoked_at = GREATEST(user_revocations.revoked_at, excluded.revoked_at)`,
+    userId,
+    at,
+  );
 }
