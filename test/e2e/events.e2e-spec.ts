@@ -1,5 +1,7 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { runCli } from '../../apps/cli/src/cli';
+import { PrismaService } from '@roster/db';
+import { EventsRetentionService } from '../../apps/api/src/events/events-retention.service';
 import { startServer, TestServer } from '../support/app';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -404,5 +406,18 @@ describe('Change events (issue 14)', () => {
     ]);
     expect(followed.stderr).toContain(`cursor ${followed.lines[2].id}`);
     expect((await cli('events', 'tail', '--limit', 'x')).code).toBe(2);
+  });
+
+  it('retention: events older than EVENTS_RETENTION_DAYS (90) are pruned in batches; newer ones stay', async () => {
+    const prisma = server.app.get(PrismaService);
+    const kept = await since('');
+    await prisma.client.$executeRawUnsafe(
+      `INSERT INTO events (time, type, resource_type, resource_id, actor_kind)
+       SELECT now() - interval '91 days' - i * interval '1 second', 'user.updated', 'User', 'old-' || i, 'system'
+       FROM generate_series(1, 2500) AS i`,
+    );
+    expect(await server.app.get(EventsRetentionService).prune()).toBe(2500);
+    expect((await since('')).map((e) => e.id)).toEqual(kept.map((e) => e.id));
+    expect(await server.app.get(EventsRetentionService).prune()).toBe(0);
   });
 });
