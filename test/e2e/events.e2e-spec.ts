@@ -420,4 +420,32 @@ describe('Change events (issue 14)', () => {
     expect((await since('')).map((e) => e.id)).toEqual(kept.map((e) => e.id));
     expect(await server.app.get(EventsRetentionService).prune()).toBe(0);
   });
+
+  it('token.created / token.revoked and client.registered / client.deleted, by the admin, never with a secret', async () => {
+    const start = await head();
+    const made = await server.post('/admin/tokens', { name: 'Short-lived', scope: 'scim.read' });
+    expect((await server.delete(`/admin/tokens/${made.body.id}`)).status).toBe(204);
+    const client = await server.post('/admin/clients', {
+      client_name: 'Reporting',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'scim.read',
+    });
+    expect(client.status).toBe(201);
+    expect((await server.delete(`/admin/clients/${client.body.client_id}`)).status).toBe(204);
+    // A refused revocation writes nothing.
+    expect((await server.delete(`/admin/tokens/${made.body.id}`)).status).toBe(404);
+    const events = await since(start);
+    expect(events.map((e) => [e.type, e.resource.type, e.resource.id])).toEqual([
+      ['token.created', 'ApiToken', made.body.id],
+      ['token.revoked', 'ApiToken', made.body.id],
+      ['client.registered', 'OAuthClient', client.body.client_id],
+      ['client.deleted', 'OAuthClient', client.body.client_id],
+    ]);
+    expect(events[0].changes).toEqual(expect.arrayContaining([{ path: 'name', value: 'Short-lived' }]));
+    expect(events.every((e) => e.actor.kind === 'admin')).toBe(true);
+    const text = JSON.stringify(events);
+    expect(text).not.toContain(made.body.token);
+    expect(text).not.toContain(client.body.client_secret);
+  });
 });

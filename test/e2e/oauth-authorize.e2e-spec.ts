@@ -566,6 +566,13 @@ describe('OAuth authorization server: authorization code with PKCE through the r
         Operations: [{ op: 'replace', path: 'active', value: false }],
       });
       expect(off.status).toBe(200);
+      // The consent the sign-in remembered, and the cascade, are in the change log.
+      const consents = await server.get(`/v2/Events?type=consent.granted&resourceId=${erin}`);
+      expect(consents.body.Resources[0]).toMatchObject({
+        type: 'consent.granted',
+        resource: { type: 'OAuthConsent', id: erin },
+        actor: { kind: 'user', id: erin, name: 'cascade-erin@example.com' },
+      });
       const refused = await server.get('/v2/Me', { token: unseen });
       expect(refused.status).toBe(401);
       // The token in use passed both checks a moment ago; its grant's liveness is cached for 30 s,

@@ -77,11 +77,11 @@ export class EventsService {
   constructor(private readonly events: EventsRepository) {}
 
   /** Appends drafts in one multi-row insert, with the actor of the current request. Call last in a transaction. */
-  append(tx: Prisma.TransactionClient, drafts: EventDraft[]): Promise<void> {
+  append(tx: Prisma.TransactionClient, drafts: EventDraft[], as?: Pick<Actor, 'kind' | 'id' | 'name'>): Promise<void> {
     if (!drafts.length) {
       return Promise.resolve();
     }
-    const actor = currentActor();
+    const actor = { ...currentActor(), ...as };
     return this.events.append(
       tx,
       drafts.map((d) => toRow(d, actor)),
@@ -122,6 +122,21 @@ export class EventsService {
     logoChanged = false,
   ): Promise<void> {
     return this.append(tx, groupDrafts(before, after, members, logoChanged));
+  }
+
+  /**
+   * An event about a credential or permission (API tokens, OAuth clients, consents): names and
+   * scopes only, never a token, secret or hash. The resource id of a consent is its user's.
+   */
+  credential(
+    tx: Prisma.TransactionClient,
+    type: Extract<EventType, `token.${string}` | `client.${string}` | `consent.${string}`>,
+    resourceType: string,
+    resourceId: string,
+    changes: Change[] = [],
+    as?: Pick<Actor, 'kind' | 'id' | 'name'>,
+  ): Promise<void> {
+    return this.append(tx, [{ type, resourceType, resourceId, changes }], as);
   }
 
   list(query: Parameters<EventsRepository['list']>[0]): Promise<EventRecord[]> {
