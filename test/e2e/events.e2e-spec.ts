@@ -187,7 +187,12 @@ describe('Change events (issue 14)', () => {
       Operations: [
         { method: 'POST', path: '/Users', bulkId: 'ok', data: { schemas: [USER], userName: unique('bulk-ok') } },
         { method: 'POST', path: '/Users', bulkId: 'dup', data: { schemas: [USER], userName: created.body.userName } },
-        { method: 'PATCH', path: `/Users/${id}`, version: 'W/"99"', data: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'x' }] } },
+        {
+          method: 'PATCH',
+          path: `/Users/${id}`,
+          version: 'W/"99"',
+          data: { schemas: [PATCH], Operations: [{ op: 'replace', path: 'title', value: 'x' }] },
+        },
       ],
     });
     expect(bulk.status).toBe(200);
@@ -200,7 +205,9 @@ describe('Change events (issue 14)', () => {
 
   it('group events: created with its members, one members_added / members_removed per PATCH with the ids, updated, deleted', async () => {
     const users = await Promise.all(
-      [1, 2, 3].map(async () => (await write('POST', '/v2/Users', { schemas: [USER], userName: unique('m') })).body.id as string),
+      [1, 2, 3].map(
+        async () => (await write('POST', '/v2/Users', { schemas: [USER], userName: unique('m') })).body.id as string,
+      ),
     );
     const start = await head();
     const group = await write('POST', '/v2/Groups', {
@@ -212,8 +219,11 @@ describe('Change events (issue 14)', () => {
     const id = group.body.id as string;
     const patch = (ops: unknown[]) => write('PATCH', `/v2/Groups/${id}`, { schemas: [PATCH], Operations: ops });
     expect(
-      (await patch([{ op: 'add', path: 'members', value: [{ value: users[0] }, { value: users[1] }, { value: users[2] }] }]))
-        .status,
+      (
+        await patch([
+          { op: 'add', path: 'members', value: [{ value: users[0] }, { value: users[1] }, { value: users[2] }] },
+        ])
+      ).status,
     ).toBeLessThan(300);
     expect((await patch([{ op: 'remove', path: `members[value eq "${users[1]}"]` }])).status).toBeLessThan(300);
     expect((await patch([{ op: 'replace', path: 'displayName', value: unique('renamed') }])).status).toBeLessThan(300);
@@ -249,7 +259,12 @@ describe('Change events (issue 14)', () => {
     const ids = (bulk.body.Operations as { location: string }[]).map((o) => o.location.split('/').pop());
     expect((await write('DELETE', `/v2/Users/${ids[0]}`)).status).toBe(204);
     const events = await since(start);
-    expect(events.filter((e) => e.type === 'user.created').map((e) => e.resource.id).sort()).toEqual([...ids].sort());
+    expect(
+      events
+        .filter((e) => e.type === 'user.created')
+        .map((e) => e.resource.id)
+        .sort(),
+    ).toEqual([...ids].sort());
     expect(new Set(events.map((e) => e.actor.requestId)).size).toBe(2);
     expect(events.every((e) => e.actor.name === 'Okta provisioning')).toBe(true);
     const deleted = events[events.length - 1];
@@ -287,7 +302,13 @@ describe('Change events (issue 14)', () => {
     expect((await server.get('/v2/Users/00000000-0000-4000-8000-000000000000/History')).status).toBe(404);
     expect((await server.get('/v2/Groups/not-a-uuid/History')).status).toBe(404);
 
-    for (const query of ['type=user.exploded', 'cursor=abc', 'count=0', 'since=yesterday', 'cursor=99999999999999999999']) {
+    for (const query of [
+      'type=user.exploded',
+      'cursor=abc',
+      'count=0',
+      'since=yesterday',
+      'cursor=99999999999999999999',
+    ]) {
       const bad = await server.get(`/v2/Events?${query}`);
       expect([query, bad.status]).toEqual([query, 400]);
       expect(bad.body.scimType).toMatch(/invalidValue|invalidCursor/);
@@ -298,7 +319,10 @@ describe('Change events (issue 14)', () => {
 
   it('a reader following nextCursor during concurrent writes sees every event exactly once, in sequence order', async () => {
     const users = await Promise.all(
-      Array.from({ length: 6 }, async () => (await write('POST', '/v2/Users', { schemas: [USER], userName: unique('c') })).body.id as string),
+      Array.from(
+        { length: 6 },
+        async () => (await write('POST', '/v2/Users', { schemas: [USER], userName: unique('c') })).body.id as string,
+      ),
     );
     const start = await head();
     let writing = true;
@@ -346,16 +370,23 @@ describe('Change events (issue 14)', () => {
     );
     const start = await head();
     for (const name of [unique('mcp'), unique('mcp')]) {
-      const made = await client.callTool({ name: 'create_user', arguments: { userName: name, displayName: 'Via MCP' } });
+      const made = await client.callTool({
+        name: 'create_user',
+        arguments: { userName: name, displayName: 'Via MCP' },
+      });
       expect(made.isError).toBeFalsy();
     }
     const events = await since(start);
     expect(events).toHaveLength(2);
     for (const event of events) {
-      expect(event).toMatchObject({ type: 'user.created', actor: { kind: 'api-token', id: created.body.id, name: 'Assistant' } });
+      expect(event).toMatchObject({
+        type: 'user.created',
+        actor: { kind: 'api-token', id: created.body.id, name: 'Assistant' },
+      });
     }
     type Recent = { changes: { id: string; type: string; paths: string[] }[]; nextCursor?: string };
-    const newest = (await client.callTool({ name: 'recent_changes', arguments: { limit: 1 } })).structuredContent as Recent;
+    const newest = (await client.callTool({ name: 'recent_changes', arguments: { limit: 1 } }))
+      .structuredContent as Recent;
     expect(newest.changes).toHaveLength(1);
     expect(newest.changes[0]).toMatchObject({ id: events[1].id, type: 'user.created' });
     expect(newest.changes[0].paths).toContain('userName');
@@ -363,9 +394,8 @@ describe('Change events (issue 14)', () => {
       await client.callTool({ name: 'recent_changes', arguments: { limit: 1, cursor: newest.nextCursor } })
     ).structuredContent as Recent;
     expect(older.changes.map((c) => c.id)).toEqual([events[0].id]);
-    const mine = (
-      await client.callTool({ name: 'recent_changes', arguments: { resource_id: events[0].resource.id } })
-    ).structuredContent as Recent;
+    const mine = (await client.callTool({ name: 'recent_changes', arguments: { resource_id: events[0].resource.id } }))
+      .structuredContent as Recent;
     expect(mine.changes.map((c) => c.id)).toEqual([events[0].id]);
     const tooMany = await client.callTool({ name: 'recent_changes', arguments: { limit: 500 } });
     expect(tooMany.isError).toBe(true);
@@ -381,7 +411,14 @@ describe('Change events (issue 14)', () => {
         stdout: (text) => (stdout += text),
         stderr: (text) => (stderr += text),
       });
-      return { code, lines: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as FeedEvent), stderr };
+      return {
+        code,
+        lines: stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as FeedEvent),
+        stderr,
+      };
     };
     const a = await write('POST', '/v2/Users', { schemas: [USER], userName: unique('tail') });
     const b = await write('POST', '/v2/Users', { schemas: [USER], userName: unique('tail') });
@@ -395,7 +432,10 @@ describe('Change events (issue 14)', () => {
     // Give the follower time to find the end before the writes.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const c = await write('POST', '/v2/Users', { schemas: [USER], userName: unique('tail') });
-    await write('PATCH', `/v2/Users/${c.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: false }] });
+    await write('PATCH', `/v2/Users/${c.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
     await write('DELETE', `/v2/Users/${c.body.id}`);
     const followed = await following;
     expect(followed.code).toBe(0);

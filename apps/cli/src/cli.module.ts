@@ -17,7 +17,13 @@ export class CliModule {
     return {
       module: CliModule,
       global: true,
-      imports: [DatabaseModule.register({ lockPurpose: 'cli' }), EventsCoreModule, AuthCoreModule, UsersModule, GroupsModule],
+      imports: [
+        DatabaseModule.register({ lockPurpose: 'cli' }),
+        EventsCoreModule,
+        AuthCoreModule,
+        UsersModule,
+        GroupsModule,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },

@@ -318,7 +318,8 @@ export const COMMANDS: Command[] = [
     name: 'events tail',
     usage:
       'events tail [--follow] [--type T1,T2] [--resource-id ID] [--actor NAME] [--since TIME] [--cursor C] [--limit N] [--interval SECONDS]',
-    summary: 'The change log, one JSON event per line, oldest first; --follow keeps polling for new ones, like tail -f.',
+    summary:
+      'The change log, one JSON event per line, oldest first; --follow keeps polling for new ones, like tail -f.',
     help:
       'Without --cursor or --since it starts at the newest events (the last --limit, default 10, unless --follow); ' +
       'the last line on stderr is the cursor to resume from.',

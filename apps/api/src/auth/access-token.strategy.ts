@@ -96,7 +96,10 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
       throw new InvalidTokenError('The client this access token was issued to has been revoked.', true);
     }
     // The deprovisioning cascade: a token issued before its user was deactivated or deleted.
-    if (sub !== clientId && (await this.revocations.isRevoked(sub, typeof claims.iat === 'number' ? claims.iat : undefined))) {
+    if (
+      sub !== clientId &&
+      (await this.revocations.isRevoked(sub, typeof claims.iat === 'number' ? claims.iat : undefined))
+    ) {
       throw new InvalidTokenError('The user this access token acts for has been deactivated or deleted.', true);
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

@@ -71,7 +71,10 @@ export function parseFeedQuery(query: Record<string, unknown>, fixed: { resource
       return undefined;
     }
     const date = new Date(value);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || isNaN(date.getTime())) {
+    if (
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ||
+      isNaN(date.getTime())
+    ) {
       throw ScimError.badRequest('invalidValue', `${name} must be an RFC 3339 date-time, e.g. 2026-12-04T10:00:00Z.`);
     }
     return date;

@@ -42,11 +42,26 @@ const EVENT_PAGE_EXAMPLE = {
 
 const FeedQueries = (): MethodDecorator => (target, key, descriptor) => {
   const decorators = [
-    ApiQuery({ name: 'cursor', required: false, description: 'RFC 9865 cursor: empty or absent for the oldest event kept; then the nextCursor of the previous page.' }),
+    ApiQuery({
+      name: 'cursor',
+      required: false,
+      description:
+        'RFC 9865 cursor: empty or absent for the oldest event kept; then the nextCursor of the previous page.',
+    }),
     ApiQuery({ name: 'count', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_EVENT_PAGE } }),
-    ApiQuery({ name: 'sortOrder', required: false, enum: ['ascending', 'descending'], description: 'ascending (default): oldest first, for following the feed; descending: newest first, and nextCursor pages back in time.' }),
+    ApiQuery({
+      name: 'sortOrder',
+      required: false,
+      enum: ['ascending', 'descending'],
+      description:
+        'ascending (default): oldest first, for following the feed; descending: newest first, and nextCursor pages back in time.',
+    }),
     ApiQuery({ name: 'type', required: false, description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}.` }),
-    ApiQuery({ name: 'actor', required: false, description: "The actor's id or name (an API token's id or name, an OAuth client, a user id)." }),
+    ApiQuery({
+      name: 'actor',
+      required: false,
+      description: "The actor's id or name (an API token's id or name, an OAuth client, a user id).",
+    }),
     ApiQuery({ name: 'since', required: false, description: 'Events at or after this RFC 3339 instant.' }),
     ApiQuery({ name: 'until', required: false, description: 'Events before this RFC 3339 instant.' }),
   ];

@@ -215,7 +215,9 @@ export function groupDrafts(
   logoChanged: boolean,
 ): EventDraft[] {
   if (!after) {
-    return before ? [{ type: 'group.deleted', resourceType: 'Group', resourceId: before.id, version: before.version }] : [];
+    return before
+      ? [{ type: 'group.deleted', resourceType: 'Group', resourceId: before.id, version: before.version }]
+      : [];
   }
   const base = { resourceType: 'Group', resourceId: after.id, version: after.version };
   if (!before) {

@@ -37,7 +37,13 @@ import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
-import { EventsService, MemberChanges, memberChanges, mergeMemberChanges, NO_MEMBER_CHANGES } from '../events/events.service';
+import {
+  EventsService,
+  MemberChanges,
+  memberChanges,
+  mergeMemberChanges,
+  NO_MEMBER_CHANGES,
+} from '../events/events.service';
 import { ListResult } from '../users/users.service';
 import { detectLogoType } from './logo';
 
@@ -191,7 +197,12 @@ export class GroupsService {
       const now = new Date();
       const updated = await this.groups.update(tx, current, write, now);
       // PUT replaces the member set too, applied as a diff against what is stored.
-      const delta = await this.groups.replaceMembers(tx, id, members ? await this.resolveMembers(tx, id, members) : [], now);
+      const delta = await this.groups.replaceMembers(
+        tx,
+        id,
+        members ? await this.resolveMembers(tx, id, members) : [],
+        now,
+      );
       await this.events.group(tx, current, updated, memberChanges(delta.added, delta.removed));
       return updated;
     });

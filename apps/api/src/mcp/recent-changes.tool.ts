@@ -28,7 +28,11 @@ export function registerRecentChangesTool(server: McpServer, context: ToolContex
           .optional()
           .describe('Only the changes of this user or group.'),
         types: z.array(z.enum(EVENT_TYPES)).max(EVENT_TYPES.length).optional().describe('Only these event types.'),
-        cursor: z.string().regex(/^[0-9]{1,18}$/).optional().describe('nextCursor of the previous call.'),
+        cursor: z
+          .string()
+          .regex(/^[0-9]{1,18}$/)
+          .optional()
+          .describe('nextCursor of the previous call.'),
         limit: z.number().int().min(1).max(MAX_RECENT_CHANGES).default(20).describe(`At most ${MAX_RECENT_CHANGES}.`),
       }),
       outputSchema: z.object({
@@ -66,7 +70,10 @@ export function registerRecentChangesTool(server: McpServer, context: ToolContex
         });
       } catch (error) {
         context.metrics?.mcpToolCalls.inc({ tool: 'recent_changes', outcome: 'tool_error' });
-        return toolError(error instanceof RangeError ? ScimError.badRequest('invalidValue', 'Bad cursor.') : error, 'recent_changes');
+        return toolError(
+          error instanceof RangeError ? ScimError.badRequest('invalidValue', 'Bad cursor.') : error,
+          'recent_changes',
+        );
       }
     },
   );

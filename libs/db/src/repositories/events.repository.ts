@@ -96,9 +96,7 @@ export class EventsRepository {
       params.push(value);
       return `$${params.length}`;
     };
-    const where = [
-      query.descending ? `seq < ${param(query.after)}::bigint` : `seq > ${param(query.after)}::bigint`,
-    ];
+    const where = [query.descending ? `seq < ${param(query.after)}::bigint` : `seq > ${param(query.after)}::bigint`];
     if (query.types?.length) {
       where.push(`type = ANY(${param(query.types)}::text[])`);
     }

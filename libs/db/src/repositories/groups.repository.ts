@@ -197,7 +197,12 @@ export class GroupsRepository {
   }
 
   /** Inserts the memberships that are missing; existing ones stay as they are. */
-  async addMembers(db: Prisma.TransactionClient, groupId: string, members: MemberKey[], now: Date): Promise<MemberDelta> {
+  async addMembers(
+    db: Prisma.TransactionClient,
+    groupId: string,
+    members: MemberKey[],
+    now: Date,
+  ): Promise<MemberDelta> {
     if (!members.length) {
       return NO_DELTA;
     }

@@ -159,7 +159,11 @@ export class OAuthGrantsRepository {
     });
   }
 
-  async deleteConsent(userId: string, clientId: string, db: Prisma.TransactionClient = this.prisma.client): Promise<number> {
+  async deleteConsent(
+    userId: string,
+    clientId: string,
+    db: Prisma.TransactionClient = this.prisma.client,
+  ): Promise<number> {
     const result = await db.oAuthConsent.deleteMany({ where: { userId, clientId } });
     return result.count;
   }

@@ -216,13 +216,25 @@ export class AuthorizeService {
     }
     if (remember) {
       await this.prisma.transaction(async (tx) => {
-        const consent = { userId: user.id, clientId: request.client.id, resource: request.resource, scope: scopes.join(' ') };
+        const consent = {
+          userId: user.id,
+          clientId: request.client.id,
+          resource: request.resource,
+          scope: scopes.join(' '),
+        };
         await this.consents.saveConsent(consent, new Date(), tx);
-        await this.events.credential(tx, 'consent.granted', 'OAuthConsent', user.id, [
-          { path: 'client_id', value: consent.clientId },
-          { path: 'resource', value: consent.resource },
-          { path: 'scope', value: consent.scope },
-        ], { kind: 'user', id: user.id, name: user.userName });
+        await this.events.credential(
+          tx,
+          'consent.granted',
+          'OAuthConsent',
+          user.id,
+          [
+            { path: 'client_id', value: consent.clientId },
+            { path: 'resource', value: consent.resource },
+            { path: 'scope', value: consent.scope },
+          ],
+          { kind: 'user', id: user.id, name: user.userName },
+        );
       });
     }
     this.logger.log({ clientId: request.client.id, userId: user.id, scope: scopes.join(' ') }, 'Consent given.');
