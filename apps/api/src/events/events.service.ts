@@ -55,6 +55,9 @@ export const DEPROVISIONING_CASCADE = [
   'browser_sessions',
 ];
 
+/** How long a read waits at most for committed events held back by an older running transaction. */
+const SEQUENCE_WAIT_MS = 2000;
+
 /** Attributes whose values never go into an event. */
 const SECRET_PATHS = new Set(['password']);
 
@@ -139,7 +142,21 @@ export class EventsService {
     return this.append(tx, [{ type, resourceType, resourceId, changes }], as);
   }
 
-  list(query: Parameters<EventsRepository['list']>[0]): Promise<EventRecord[]> {
+  /**
+   * Events by position. Rows of finished transactions are given their positions first; committed
+   * rows that must wait for an older transaction still running (anywhere in the PostgreSQL
+   * cluster) are waited for, up to SEQUENCE_WAIT_MS, so that a reader normally sees a write that
+   * committed before its read. Past that, they come in a later read, still in order.
+   */
+  async list(query: Parameters<EventsRepository['list']>[0]): Promise<EventRecord[]> {
+    let pause = 10;
+    for (let waited = 0; ; waited += pause, pause = Math.min(pause * 2, 200)) {
+      await this.events.sequence();
+      if (waited >= SEQUENCE_WAIT_MS || !(await this.events.hasPending())) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
     return this.events.list(query);
   }
 }

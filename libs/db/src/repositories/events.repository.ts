@@ -38,11 +38,12 @@ export interface EventQuery {
 }
 
 /**
- * The key of the transaction-level advisory lock every append takes right before its insert and
- * holds until commit: sequence numbers are then handed out in commit order, so a feed reader that
- * has seen `seq = n` can never later find a committed row below n (see docs/architecture.md).
+ * The key of the advisory lock one sequencer at a time holds while it hands out feed positions.
+ * Writers never take it: they insert their rows without a position, at the cost of an INSERT.
  */
-const APPEND_LOCK = 7240311525;
+const SEQUENCER_LOCK = 7240311525;
+/** Rows one sequencing statement positions at most. */
+const SEQUENCE_BATCH = 10_000;
 
 type Db = PrismaService['client'] | Prisma.TransactionClient;
 
@@ -55,14 +56,14 @@ export class EventsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Appends events inside the caller's transaction with one multi-row INSERT. Must be the
-   * transaction's last statement: the append lock is held from here to commit.
+   * Appends events inside the caller's transaction with one multi-row INSERT. The rows get their
+   * transaction's id (column default) and no feed position yet: `sequence` gives them one once
+   * their transaction, and every older one, has ended.
    */
   async append(tx: Prisma.TransactionClient, rows: EventRow[]): Promise<void> {
     if (!rows.length) {
       return;
     }
-    await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${APPEND_LOCK})`);
     await tx.$executeRawUnsafe(
       `INSERT INTO events (time, type, resource_type, resource_id, version, changes, detail, actor_kind, actor_id,
          actor_name, request_id, client_address, user_agent)
@@ -90,6 +91,40 @@ export class EventsRepository {
     );
   }
 
+  /**
+   * Gives feed positions to the rows of finished transactions: those whose transaction id is below
+   * the oldest running transaction's (`pg_snapshot_xmin`), in (xid, id) order, from one sequence,
+   * under an advisory lock (another caller already sequencing: nothing to do). A row still
+   * invisible now belongs to a transaction at or above that horizon, so it can only get a position
+   * above every position handed out now: a reader following positions never skips one.
+   * Returns how many rows were positioned.
+   */
+  async sequence(): Promise<number> {
+    return this.prisma.transaction(async (tx) => {
+      const [lock] = await tx.$queryRawUnsafe<{ ok: boolean }[]>(
+        `SELECT pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) AS ok`,
+      );
+      if (!lock?.ok) {
+        return 0;
+      }
+      return tx.$executeRawUnsafe(
+        `UPDATE events e SET seq = s.seq
+         FROM (SELECT p.id, nextval('events_feed_seq') AS seq
+               FROM (SELECT id FROM events WHERE seq IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY xid, id LIMIT ${SEQUENCE_BATCH}) AS p) AS s
+         WHERE e.id = s.id`,
+      );
+    });
+  }
+
+  /** Whether committed rows are still waiting for a position (an older transaction is still running). */
+  async hasPending(): Promise<boolean> {
+    const rows = await this.prisma.client.$queryRawUnsafe<{ pending: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) AS pending`,
+    );
+    return rows[0]?.pending === true;
+  }
+
   async list(query: EventQuery, db: Db = this.prisma.client): Promise<EventRecord[]> {
     const params: unknown[] = [];
     const param = (value: unknown): string => {
@@ -114,7 +149,7 @@ export class EventsRepository {
       where.push(`time < ${param(query.until)}`);
     }
     const rows = await db.$queryRawUnsafe<EventRecord[]>(
-      `SELECT ${SELECT_EVENT} FROM events WHERE ${where.join(' AND ')}
+      `SELECT ${SELECT_EVENT} FROM events WHERE seq IS NOT NULL AND ${where.join(' AND ')}
        ORDER BY seq ${query.descending ? 'DESC' : 'ASC'} LIMIT ${param(query.limit)}::int`,
       ...params,
     );
@@ -124,7 +159,7 @@ export class EventsRepository {
   /** Deletes up to `batch` events older than `before`; returns how many. Short statements, no long locks. */
   async prune(before: Date, batch: number): Promise<number> {
     return this.prisma.client.$executeRawUnsafe(
-      `DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < $1 ORDER BY seq LIMIT $2::int)`,
+      `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2::int)`,
       before,
       batch,
     );

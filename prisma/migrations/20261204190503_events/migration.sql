@@ -1,6 +1,8 @@
 -- CreateTable
 CREATE TABLE "events" (
-    "seq" BIGSERIAL NOT NULL,
+    "id" BIGSERIAL NOT NULL,
+    "seq" BIGINT,
+    "xid" xid8 NOT NULL DEFAULT pg_current_xact_id(),
     "time" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "type" TEXT NOT NULL,
     "resource_type" TEXT NOT NULL,
@@ -15,7 +17,7 @@ CREATE TABLE "events" (
     "client_address" TEXT,
     "user_agent" TEXT,
 
-    CONSTRAINT "events_pkey" PRIMARY KEY ("seq")
+    CONSTRAINT "events_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -27,7 +29,14 @@ CREATE TABLE "user_revocations" (
 );
 
 -- CreateIndex
+CREATE UNIQUE INDEX "events_seq_key" ON "events"("seq");
+
+-- CreateIndex
 CREATE INDEX "events_resource_idx" ON "events"("resource_id", "seq");
 
 -- CreateIndex
 CREATE INDEX "events_time_idx" ON "events"("time");
+
+-- Hand-written (listed next to the Event model): the feed positions, and the rows still to sequence.
+CREATE SEQUENCE "events_feed_seq";
+CREATE INDEX "events_pending_idx" ON "events"("xid", "id") WHERE "seq" IS NULL;
