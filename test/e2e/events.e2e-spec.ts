@@ -452,8 +452,9 @@ describe('Change events (issue 14)', () => {
     const prisma = server.app.get(PrismaService);
     const kept = await since('');
     await prisma.client.$executeRawUnsafe(
-      `INSERT INTO events (time, type, resource_type, resource_id, actor_kind)
-       SELECT now() - interval '91 days' - i * interval '1 second', 'user.updated', 'User', 'old-' || i, 'system'
+      // Ids below every existing one, as old rows have: retention walks the oldest ids first.
+      `INSERT INTO events (id, time, type, resource_type, resource_id, actor_kind)
+       SELECT -i, now() - interval '91 days' - i * interval '1 second', 'user.updated', 'User', 'old-' || i, 'system'
        FROM generate_series(1, 2500) AS i`,
     );
     expect(await server.app.get(EventsRetentionService).prune()).toBe(2500);

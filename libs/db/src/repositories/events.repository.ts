@@ -156,10 +156,14 @@ export class EventsRepository {
     return rows.map((r) => ({ ...r, seq: BigInt(r.seq) }));
   }
 
-  /** Deletes up to `batch` events older than `before`; returns how many. Short statements, no long locks. */
+  /**
+   * Deletes the events older than `before` among the oldest `batch` (by id, which follows time),
+   * through the primary key; returns how many. Short statements, no long locks.
+   */
   async prune(before: Date, batch: number): Promise<number> {
     return this.prisma.client.$executeRawUnsafe(
-      `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < $1 ORDER BY id LIMIT $2::int)`,
+      `DELETE FROM events WHERE id IN (
+         SELECT o.id FROM (SELECT id, time FROM events ORDER BY id LIMIT $2::int) AS o WHERE o.time < $1)`,
       before,
       batch,
     );

@@ -28,15 +28,9 @@ CREATE TABLE "user_revocations" (
     CONSTRAINT "user_revocations_pkey" PRIMARY KEY ("user_id")
 );
 
--- CreateIndex
-CREATE UNIQUE INDEX "events_seq_key" ON "events"("seq");
-
--- CreateIndex
-CREATE INDEX "events_resource_idx" ON "events"("resource_id", "seq");
-
--- CreateIndex
-CREATE INDEX "events_time_idx" ON "events"("time");
-
--- Hand-written (listed next to the Event model): the feed positions, and the rows still to sequence.
+-- Hand-written (listed next to the Event model): the feed positions, the rows still to position,
+-- and the feed's indexes, partial so that a writer's INSERT does not maintain them.
 CREATE SEQUENCE "events_feed_seq";
 CREATE INDEX "events_pending_idx" ON "events"("xid", "id") WHERE "seq" IS NULL;
+CREATE UNIQUE INDEX "events_seq_idx" ON "events"("seq") WHERE "seq" IS NOT NULL;
+CREATE INDEX "events_resource_idx" ON "events"("resource_id", "seq") WHERE "seq" IS NOT NULL;
