@@ -18,7 +18,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { appRoot, connect, databaseUrl, latencySummary, log, machine, migrateDatabase, recreateDatabase, RESULTS_DIR, round } from './lib/common.mjs';
+import {
+  appRoot,
+  connect,
+  databaseUrl,
+  latencySummary,
+  log,
+  machine,
+  migrateDatabase,
+  recreateDatabase,
+  RESULTS_DIR,
+  round,
+} from './lib/common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -75,7 +86,11 @@ async function patch(client, id, withEvent) {
   const { rows } = await client.query('SELECT version, doc FROM users WHERE id = $1::uuid FOR NO KEY UPDATE', [id]);
   const version = rows[0].version + 1;
   const doc = { ...rows[0].doc, nickName: `n${version}` };
-  await client.query('UPDATE users SET doc = $2, version = $3, last_modified = now() WHERE id = $1::uuid', [id, doc, version]);
+  await client.query('UPDATE users SET doc = $2, version = $3, last_modified = now() WHERE id = $1::uuid', [
+    id,
+    doc,
+    version,
+  ]);
   if (withEvent) {
     await client.query(EVENT_INSERT, [JSON.stringify([event(id, version)])]);
   }
@@ -152,7 +167,9 @@ for (;;) {
   }
 }
 const sequenceMs = Number(process.hrtime.bigint() - sequencing) / 1e6;
-log(`sequence: ${positioned} events positioned in ${round(sequenceMs, 1)} ms (${round((sequenceMs / positioned) * 1000, 1)} µs each)`);
+log(
+  `sequence: ${positioned} events positioned in ${round(sequenceMs, 1)} ms (${round((sequenceMs / positioned) * 1000, 1)} µs each)`,
+);
 results.push({ title: 'sequence', count: positioned, totalMs: round(sequenceMs, 1) });
 const byTitle = (t) => results.filter((r) => r.title === t);
 const p50 = (t) => byTitle(t).reduce((a, r) => a + r.p50, 0) / byTitle(t).length;

@@ -71,7 +71,7 @@ const FeedQueries = (): MethodDecorator => (target, key, descriptor) => {
 };
 
 /**
- * The change log (a Roster extension): every change of the directory, in commit order, with who
+ * The change log (a Roster extension): every change of the directory, in feed-position order, with who
  * made it. Read with cursor paging; a follower that keeps the last nextCursor sees each event once.
  */
 @ApiTags('Events')
