@@ -34,7 +34,7 @@ describe('Change events (issue 14)', () => {
   let tokenId: string;
 
   beforeAll(async () => {
-    server = await startServer({ TRUST_PROXY: 'true', LOG_LEVEL: 'error' });
+    server = await startServer({ TRUST_PROXY: 'true' });
     const created = await server.post('/admin/tokens', { name: 'Okta provisioning', scope: 'scim.read scim.write' });
     expect(created.status).toBe(201);
     token = created.body.token;
