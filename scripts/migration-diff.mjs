@@ -22,7 +22,8 @@ const migrationsDir = join(root, 'prisma/migrations');
 
 // Statements the engine proposes only because they undo hand-written SQL.
 const HAND_WRITTEN = [
-  /^DROP INDEX "(users_user_name_prefix_idx|user_emails_value_lower_idx|groups_display_name_prefix_idx)";$/,
+  /^DROP INDEX "(users_user_name_prefix_idx|user_emails_value_lower_idx|groups_display_name_prefix_idx|events_pending_idx|events_seq_idx|events_resource_idx)";$/,
+  /^DROP SEQUENCE "events_feed_seq";$/,
   /^ALTER TABLE "group_members" DROP CONSTRAINT "group_members_one_kind_chk";$/,
 ];
 

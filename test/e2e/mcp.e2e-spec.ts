@@ -338,6 +338,7 @@ describe('MCP endpoint over raw HTTP', () => {
           'create_group',
           'add_group_members',
           'remove_group_members',
+          'recent_changes',
         ].sort(),
       );
       for (const tool of tools) {

@@ -575,6 +575,55 @@ describe('OAuth authorization server: authorization code with PKCE through the r
       expect(next.location).toMatch(/^\/v2\/Login\?/);
     });
 
+    it("deactivation refuses the user's access tokens: at once for one not yet seen, within the revocation cache for one in use", async () => {
+      const name = 'cascade-erin@example.com';
+      const erin = await user(name, 'erin-secret-1');
+      const issue = async () => {
+        const p = params({ resource: `${server.baseUrl}/v2/` });
+        const code = await codeFor(new PageClient(server), p, { userName: name, password: 'erin-secret-1' });
+        const tokens = await redeem(code, p.verifier, { resource: `${server.baseUrl}/v2` });
+        expect(tokens.status).toBe(200);
+        return tokens.body.access_token as string;
+      };
+      const [inUse, unseen] = [await issue(), await issue()];
+      expect((await server.get('/v2/Me', { token: inUse })).status).toBe(200);
+      const off = await server.patch(`/v2/Users/${erin}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'active', value: false }],
+      });
+      expect(off.status).toBe(200);
+      // The consent the sign-in remembered, and the cascade, are in the change log.
+      const consents = await server.get(`/v2/Events?type=consent.granted&resourceId=${erin}`);
+      expect(consents.body.Resources[0]).toMatchObject({
+        type: 'consent.granted',
+        resource: { type: 'OAuthConsent', id: erin },
+        actor: { kind: 'user', id: erin, name: 'cascade-erin@example.com' },
+      });
+      const refused = await server.get('/v2/Me', { token: unseen });
+      expect(refused.status).toBe(401);
+      // The token in use passed both checks a moment ago; its grant's liveness is cached for 30 s,
+      // the user's revocation time for USER_REVOCATION_CACHE_SECONDS (5): the cascade refuses it first.
+      let last = await server.get('/v2/Me', { token: inUse });
+      for (let i = 0; i < 40 && last.status === 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        last = await server.get('/v2/Me', { token: inUse });
+      }
+      expect(last.status).toBe(401);
+      expect(last.headers.get('www-authenticate')).toContain('deactivated or deleted');
+      // Reactivated, the user signs in again and the new token works; the old ones stay refused.
+      expect(
+        (
+          await server.patch(`/v2/Users/${erin}`, {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [{ op: 'replace', path: 'active', value: true }],
+          })
+        ).status,
+      ).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await server.get('/v2/Me', { token: await issue() })).status).toBe(200);
+      expect((await server.get('/v2/Me', { token: unseen })).status).toBe(401);
+    });
+
     it.each([
       ['a SCIM DELETE', 'delete'],
       ['a Bulk PATCH active=false', 'bulk'],

@@ -12,6 +12,8 @@ import { ScimResponseInterceptor } from './common/scim-response.interceptor';
 import { APP_CONFIG, AppConfig } from './config';
 import { DatabaseModule } from './database.module';
 import { DiscoveryModule } from './discovery/discovery.module';
+import { EventsCoreModule } from './events/events-core.module';
+import { EventsModule } from './events/events.module';
 import { HealthController } from './health/health.controller';
 import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
@@ -28,6 +30,7 @@ export class AppModule {
       global: true,
       imports: [
         DatabaseModule.register(),
+        EventsCoreModule,
         AuthModule,
         DiscoveryModule,
         UsersModule,
@@ -35,6 +38,7 @@ export class AppModule {
         BulkModule,
         MeModule,
         McpModule,
+        EventsModule,
         OpsModule,
       ],
       controllers: [HealthController],

@@ -14,6 +14,7 @@ import { badInput, badTextDetail, edgeServerOptions, findBadTextInForm, register
 import { configurePasswordHashing } from './common/password';
 import { findBadText, jsonNestingBeyond } from './common/text-input';
 import { registerRequestScope } from './common/request-scope';
+import { registerActorScope } from './events/actor-scope';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
@@ -68,6 +69,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // every later hook and the handler run inside it; then observability, so that requests the edge
   // refuses are measured and logged too.
   registerRequestScope(fastify);
+  registerActorScope(fastify);
   const observability = installObservability(fastify, config, logger);
   registerEdgeHooks(fastify);
   const earlyAuthentication = registerEarlyAuthentication(fastify, config);

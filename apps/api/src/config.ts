@@ -131,6 +131,9 @@ export class EnvironmentDto {
   @IsOptional() @IsString() OIDC_NAME?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) AUTH_FAILURE_LIMIT?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1000000) API_TOKEN_RATE_LIMIT?: number;
+  // Change events (apps/api/src/events).
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(36500) EVENTS_RETENTION_DAYS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(60) USER_REVOCATION_CACHE_SECONDS?: number;
 }
 
 export interface AppConfig {
@@ -168,6 +171,8 @@ export interface AppConfig {
   passwordHashing: { concurrency: number; perRequest: number; scryptN: number };
   ops: OpsConfig;
   login: LoginConfig;
+  /** Change events: how long they are kept; how long a user's revocation time is cached per instance. */
+  events: { retentionDays: number; revocationCacheSeconds: number };
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -373,6 +378,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cimdAllowPrivateAddresses: dto.OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES ?? false,
       bearerFailureLimit: dto.AUTH_FAILURE_LIMIT ?? 60,
       apiTokenRateLimit: dto.API_TOKEN_RATE_LIMIT ?? 0,
+    },
+    events: {
+      retentionDays: dto.EVENTS_RETENTION_DAYS ?? 90,
+      revocationCacheSeconds: dto.USER_REVOCATION_CACHE_SECONDS ?? 5,
     },
     login: {
       adminGroups: (dto.ROSTER_ADMIN_GROUPS ?? 'Roster Admins')

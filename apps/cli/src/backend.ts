@@ -19,8 +19,28 @@ import { GroupsService } from '../../api/src/groups/groups.service';
 import { readLocalCredential } from '../../api/src/ops/local-credential.service';
 import { embeddedOnDisk } from '../../api/src/ops/startup';
 import { UsersService } from '../../api/src/users/users.service';
+import { runAsActor } from '../../api/src/events/actor-scope';
+import { feedPage, parseFeedQuery } from '../../api/src/events/events-feed';
+import { EventsService } from '../../api/src/events/events.service';
+import { hostname, userInfo } from 'node:os';
 
 export type ResourceKind = 'Users' | 'Groups';
+
+export interface EventFeedPage {
+  Resources: Record<string, unknown>[];
+  nextCursor: string;
+}
+
+/** Who the command line is in the change log when it writes to the database itself. */
+function asCli<T>(fn: () => Promise<T>): Promise<T> {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No entry for this uid (containers): the actor is still the command line.
+  }
+  return runAsActor({ kind: 'cli', id: `${user}@${hostname()}`, name: 'roster CLI' }, fn);
+}
 
 /** What one item of an import became: where it is, or the SCIM error it got. */
 export type WriteOutcome = { id: string } | { status: number; scimType?: string; detail: string };
@@ -55,6 +75,8 @@ export interface Backend {
   createGroup(body: unknown): Promise<WriteOutcome>;
   /** A gzip tar of the embedded database, taken consistently (the service's own copy when it runs). */
   backup(): Promise<ReadableStream<Uint8Array>>;
+  /** One page of the change feed (GET /v2/Events), with its query parameters (cursor, count, type, ...). */
+  events(query: Record<string, string>): Promise<EventFeedPage>;
   close(): Promise<void>;
 }
 
@@ -121,13 +143,13 @@ export class LocalBackend implements Backend {
   }
 
   async createUsers(bodies: unknown[]): Promise<WriteOutcome[]> {
-    const outcomes = await this.app.get(UsersService).createMany(bodies);
+    const outcomes = await asCli(() => this.app.get(UsersService).createMany(bodies));
     return outcomes.map((o) => ('error' in o ? outcomeOf(o.error) : { id: o.id }));
   }
 
   async createGroup(body: unknown): Promise<WriteOutcome> {
     try {
-      const created = await this.app.get(GroupsService).create(body);
+      const created = await asCli(() => this.app.get(GroupsService).create(body));
       return { id: String(created.resource.id) };
     } catch (error) {
       return outcomeOf(error);
@@ -140,6 +162,12 @@ export class LocalBackend implements Backend {
       throw new ScimError(409, 'This directory is on PostgreSQL: back it up with pg_dump (see the README, "Backup").');
     }
     return (await handle.dump()).stream() as ReadableStream<Uint8Array>;
+  }
+
+  async events(query: Record<string, string>): Promise<EventFeedPage> {
+    const request = parseFeedQuery(query);
+    const page = feedPage(request, await this.app.get(EventsService).list(request), `${this.config.publicUrl}/v2`);
+    return page as unknown as EventFeedPage;
   }
 
   close(): Promise<void> {
@@ -328,6 +356,10 @@ export class RemoteBackend implements Backend {
       throw new UnavailableError('The service sent an empty backup.');
     }
     return response.body;
+  }
+
+  events(query: Record<string, string>): Promise<EventFeedPage> {
+    return this.json<EventFeedPage>('GET', `/v2/Events?${new URLSearchParams(query).toString()}`);
   }
 
   async close(): Promise<void> {}

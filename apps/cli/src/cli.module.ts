@@ -6,6 +6,7 @@ import { AuthCoreModule } from '../../api/src/auth/auth-core.module';
 import { CURSOR_CODEC_PROVIDER, CursorCodec } from '../../api/src/common/cursors';
 import { APP_CONFIG, AppConfig } from '../../api/src/config';
 import { DatabaseModule } from '../../api/src/database.module';
+import { EventsCoreModule } from '../../api/src/events/events-core.module';
 import { GroupsModule } from '../../api/src/groups/groups.module';
 import { UsersModule } from '../../api/src/users/users.module';
 
@@ -16,7 +17,13 @@ export class CliModule {
     return {
       module: CliModule,
       global: true,
-      imports: [DatabaseModule.register({ lockPurpose: 'cli' }), AuthCoreModule, UsersModule, GroupsModule],
+      imports: [
+        DatabaseModule.register({ lockPurpose: 'cli' }),
+        EventsCoreModule,
+        AuthCoreModule,
+        UsersModule,
+        GroupsModule,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },

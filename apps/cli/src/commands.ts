@@ -315,6 +315,36 @@ export const COMMANDS: Command[] = [
     run: ({ backend }) => backend.resetAdminToken(),
   },
   {
+    name: 'events tail',
+    usage:
+      'events tail [--follow] [--type T1,T2] [--resource-id ID] [--actor NAME] [--since TIME] [--cursor C] [--limit N] [--interval SECONDS]',
+    summary:
+      'The change log, one JSON event per line, oldest first; --follow keeps polling for new ones, like tail -f.',
+    help:
+      'Without --cursor or --since it starts at the newest events (the last --limit, default 10, unless --follow); ' +
+      'the last line on stderr is the cursor to resume from.',
+    options: {
+      follow: { type: 'boolean', short: 'f' },
+      type: { type: 'string' },
+      'resource-id': { type: 'string' },
+      actor: { type: 'string' },
+      since: { type: 'string' },
+      cursor: { type: 'string' },
+      limit: { type: 'string' },
+      interval: { type: 'string' },
+    },
+    validate: (values, p) => {
+      exactly(p, 0, '');
+      for (const name of ['limit', 'interval']) {
+        const value = opt(values, name);
+        if (value !== undefined && !/^[1-9][0-9]{0,5}$/.test(value)) {
+          throw usageError(`--${name} takes a positive integer.`);
+        }
+      }
+    },
+    run: (context) => tailEvents(context),
+  },
+  {
     name: 'users list',
     usage: 'users list [--filter FILTER] [--count N] [--start-index N] [--attributes A,B] [--cursor C]',
     summary: 'A page of users (SCIM filter syntax: --filter \'userName sw "a"\').',
@@ -474,3 +504,74 @@ export const COMMANDS: Command[] = [
     },
   },
 ];
+
+/**
+ * `events tail`: pages through the feed with its cursor, printing each event as one line of JSON.
+ * With --follow it then polls every --interval seconds (default 2) until interrupted or until
+ * --limit events were printed; the cursor makes a restart lossless (stderr names it on exit).
+ */
+async function tailEvents({ backend, values, io }: CommandContext): Promise<undefined> {
+  const follow = values.follow === true;
+  const limit = opt(values, 'limit') === undefined ? undefined : Number(opt(values, 'limit'));
+  const interval = Number(opt(values, 'interval') ?? '2') * 1000;
+  const filters: Record<string, string> = {};
+  for (const [option, parameter] of [
+    ['type', 'type'],
+    ['resource-id', 'resourceId'],
+    ['actor', 'actor'],
+    ['since', 'since'],
+  ] as const) {
+    const value = opt(values, option);
+    if (value !== undefined) {
+      filters[parameter] = value;
+    }
+  }
+  let cursor = opt(values, 'cursor') ?? '';
+  if (!cursor && !filters.since) {
+    // Like tail: start near the end, not at the oldest event kept.
+    cursor = await startNearEnd(backend, filters, follow ? 0 : (limit ?? 10));
+  }
+  let printed = 0;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  try {
+    for (;;) {
+      const page = await backend.events({ ...filters, cursor, count: '1000' });
+      for (const event of page.Resources) {
+        io.stdout(`${JSON.stringify(event)}\n`);
+        printed++;
+        if (limit !== undefined && printed >= limit) {
+          io.stderr(`cursor ${String(event.id)}\n`);
+          return undefined;
+        }
+      }
+      cursor = page.nextCursor;
+      if (page.Resources.length === 0) {
+        if (!follow || stopped) {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, interval));
+        if (stopped) {
+          break;
+        }
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', stop);
+  }
+  io.stderr(`cursor ${cursor}\n`);
+  return undefined;
+}
+
+/** The cursor before the newest `keep` events matching the filters (the feed's end when keep is 0). */
+async function startNearEnd(backend: Backend, filters: Record<string, string>, keep: number): Promise<string> {
+  const newest = await backend.events({ ...filters, sortOrder: 'descending', count: String(Math.max(keep, 1)) });
+  const ids = newest.Resources.map((e) => BigInt(String(e.id)));
+  if (!ids.length) {
+    return '';
+  }
+  return keep === 0 ? ids[0].toString() : (ids[ids.length - 1] - 1n).toString();
+}

@@ -12,6 +12,7 @@ import { resourceUrl } from './resources';
 import { splitScope } from './scopes';
 import { GrantsService } from './oauth/grants.service';
 import { SigningKeysService } from './signing-keys.service';
+import { UserRevocationsService } from '../events/user-revocations.service';
 
 /** What the strategy is handed: the bearer token the guard took from the Authorization header. */
 interface TokenCarrier {
@@ -40,6 +41,7 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
     private readonly clients: OAuthClientsService,
     private readonly grants: GrantsService,
     keys: SigningKeysService,
+    private readonly revocations: UserRevocationsService,
   ) {
     const options: StrategyOptionsWithoutRequest = {
       jwtFromRequest: (request: TokenCarrier) => request.token,
@@ -92,6 +94,13 @@ export class AccessTokenJwtStrategy extends PassportStrategy(Strategy, 'roster-a
       }
     } else if (!(await this.clients.isActive(clientId))) {
       throw new InvalidTokenError('The client this access token was issued to has been revoked.', true);
+    }
+    // The deprovisioning cascade: a token issued before its user was deactivated or deleted.
+    if (
+      sub !== clientId &&
+      (await this.revocations.isRevoked(sub, typeof claims.iat === 'number' ? claims.iat : undefined))
+    ) {
+      throw new InvalidTokenError('The user this access token acts for has been deactivated or deleted.', true);
     }
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     const resources = RESOURCES.filter((kind) => audiences.includes(resourceUrl(this.config, kind)));

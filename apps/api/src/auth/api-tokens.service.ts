@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ApiTokenRecord, ApiTokensRepository } from '@roster/db';
+import { ApiTokenRecord, ApiTokensRepository, PrismaService } from '@roster/db';
+import { EventsService } from '../events/events.service';
 import { ScimError } from '@roster/scim';
 import { randomUUID } from 'node:crypto';
 import { isResourceId } from '../common/etag';
@@ -49,6 +50,8 @@ export class ApiTokensService implements BearerStrategy {
   constructor(
     private readonly tokens: ApiTokensRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly events: EventsService,
   ) {}
 
   async create(input: CreateApiToken): Promise<ApiTokenView & { token: string }> {
@@ -70,14 +73,25 @@ export class ApiTokensService implements BearerStrategy {
       );
     }
     const token = randomSecret(API_TOKEN_PREFIX);
-    const record = await this.tokens.insert({
-      id: randomUUID(),
-      name,
-      tokenHash: sha256(token).toString('hex'),
-      scope,
-      mcp: input.mcp ?? false,
-      expiresAt: input.expiresIn === undefined ? null : new Date(Date.now() + input.expiresIn * 1000),
-      rateLimit: input.rateLimit ?? null,
+    const record = await this.prisma.transaction(async (tx) => {
+      const inserted = await this.tokens.insert(
+        {
+          id: randomUUID(),
+          name,
+          tokenHash: sha256(token).toString('hex'),
+          scope,
+          mcp: input.mcp ?? false,
+          expiresAt: input.expiresIn === undefined ? null : new Date(Date.now() + input.expiresIn * 1000),
+          rateLimit: input.rateLimit ?? null,
+        },
+        tx,
+      );
+      await this.events.credential(tx, 'token.created', 'ApiToken', inserted.id, [
+        { path: 'name', value: name },
+        { path: 'scope', value: scope },
+        { path: 'mcp', value: inserted.mcp },
+      ]);
+      return inserted;
     });
     this.logger.log({ tokenId: record.id, scope, mcp: record.mcp }, `Created API token "${name}".`);
     return { ...view(record), token };
@@ -88,7 +102,16 @@ export class ApiTokensService implements BearerStrategy {
   }
 
   async revoke(id: string): Promise<void> {
-    if (!isResourceId(id) || !(await this.tokens.revoke(id, new Date()))) {
+    const revoked =
+      isResourceId(id) &&
+      (await this.prisma.transaction(async (tx) => {
+        const done = await this.tokens.revoke(id, new Date(), tx);
+        if (done) {
+          await this.events.credential(tx, 'token.revoked', 'ApiToken', id);
+        }
+        return done;
+      }));
+    if (!revoked) {
       throw ScimError.notFound(`API token ${id} not found (or already revoked).`);
     }
     this.logger.log({ tokenId: id }, 'Revoked an API token.');
@@ -121,6 +144,7 @@ export class ApiTokensService implements BearerStrategy {
     return {
       kind: 'api-token',
       subject: `api-token:${record.id}`,
+      name: record.name,
       scopes: new Set(splitScope(record.scope)),
       resources: new Set(resources),
       ...(rateLimit > 0 ? { rateLimit } : {}),

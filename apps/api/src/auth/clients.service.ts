@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DynamicExpiry, OAuthClientRecord, OAuthClientsRepository, OAuthGrantsRepository } from '@roster/db';
+import {
+  DynamicExpiry,
+  OAuthClientRecord,
+  OAuthClientsRepository,
+  OAuthGrantsRepository,
+  PrismaService,
+} from '@roster/db';
+import { EventsService } from '../events/events.service';
 import { ScimError } from '@roster/scim';
 import { createLocalJWKSet, createRemoteJWKSet, JWK, JWTVerifyGetKey } from 'jose';
 import { createPublicKey, randomUUID } from 'node:crypto';
@@ -82,6 +89,8 @@ export class OAuthClientsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clients: OAuthClientsRepository,
     private readonly grants: OAuthGrantsRepository,
+    private readonly prisma: PrismaService,
+    private readonly events: EventsService,
   ) {}
 
   /** When dynamically registered clients stop counting (see OAUTH_DYNAMIC_CLIENT_MAX_IDLE_DAYS). */
@@ -143,16 +152,27 @@ export class OAuthClientsService {
       );
     }
     const secret = method === 'private_key_jwt' || method === 'none' ? undefined : randomSecret(CLIENT_SECRET_PREFIX);
-    const record = await this.clients.insert({
-      id: randomUUID(),
-      name,
-      grantTypes,
-      scope,
-      tokenEndpointAuthMethod: method,
-      jwks: jwks ?? null,
-      jwksUri: input.jwks_uri ?? null,
-      secretHash: secret === undefined ? null : sha256(secret).toString('hex'),
-      redirectUris,
+    const record = await this.prisma.transaction(async (tx) => {
+      const inserted = await this.clients.insert(
+        {
+          id: randomUUID(),
+          name,
+          grantTypes,
+          scope,
+          tokenEndpointAuthMethod: method,
+          jwks: jwks ?? null,
+          jwksUri: input.jwks_uri ?? null,
+          secretHash: secret === undefined ? null : sha256(secret).toString('hex'),
+          redirectUris,
+        },
+        tx,
+      );
+      await this.events.credential(tx, 'client.registered', 'OAuthClient', inserted.id, [
+        { path: 'name', value: name },
+        { path: 'grant_types', value: grantTypes },
+        { path: 'scope', value: scope },
+      ]);
+      return inserted;
     });
     this.logger.log({ clientId: record.id, grantTypes, scope, method }, `Registered OAuth client "${name}".`);
     return {
@@ -168,7 +188,16 @@ export class OAuthClientsService {
   /** Revokes a client and every grant it holds (refresh tokens at once, access tokens within 30 s). */
   async revoke(id: string): Promise<void> {
     const now = new Date();
-    if (id.length > 2000 || !(await this.clients.revoke(id, now))) {
+    const revoked =
+      id.length <= 2000 &&
+      (await this.prisma.transaction(async (tx) => {
+        const done = await this.clients.revoke(id, now, tx);
+        if (done) {
+          await this.events.credential(tx, 'client.deleted', 'OAuthClient', id);
+        }
+        return done;
+      }));
+    if (!revoked) {
       throw ScimError.notFound(`OAuth client ${id} not found (or already revoked).`);
     }
     await this.grants.revokeClient(id, now);

@@ -18,6 +18,8 @@ export interface Principal {
   kind: 'admin' | 'api-token' | 'access-token' | 'external-jwt';
   /** Stable identifier for logs and rate limits; never the credential itself. */
   subject: string;
+  /** A human name for the credential (an API token's name), for audit records. */
+  name?: string;
   scopes: ReadonlySet<string>;
   /** The resources (audiences) this credential may be used on. */
   resources: ReadonlySet<ResourceKind>;

@@ -37,6 +37,13 @@ import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
 import { fetchPage, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
+import {
+  EventsService,
+  MemberChanges,
+  memberChanges,
+  mergeMemberChanges,
+  NO_MEMBER_CHANGES,
+} from '../events/events.service';
 import { ListResult } from '../users/users.service';
 import { detectLogoType } from './logo';
 
@@ -67,6 +74,7 @@ export class GroupsService {
     private readonly registry: SchemaRegistry,
     private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: EventsService,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
     this.logoMaxDimension = config.http.logoMaxDimension;
@@ -167,9 +175,10 @@ export class GroupsService {
         const id = randomUUID();
         const now = new Date();
         const created = await this.groups.insert(tx, id, write, now);
-        if (members) {
-          await this.groups.addMembers(tx, id, await this.resolveMembers(tx, id, members), now);
-        }
+        const added = members
+          ? await this.groups.addMembers(tx, id, await this.resolveMembers(tx, id, members), now)
+          : undefined;
+        await this.events.group(tx, undefined, created, memberChanges(added));
         return created;
       }),
     );
@@ -188,7 +197,13 @@ export class GroupsService {
       const now = new Date();
       const updated = await this.groups.update(tx, current, write, now);
       // PUT replaces the member set too, applied as a diff against what is stored.
-      await this.groups.replaceMembers(tx, id, members ? await this.resolveMembers(tx, id, members) : [], now);
+      const delta = await this.groups.replaceMembers(
+        tx,
+        id,
+        members ? await this.resolveMembers(tx, id, members) : [],
+        now,
+      );
+      await this.events.group(tx, current, updated, memberChanges(delta.added, delta.removed));
       return updated;
     });
     return this.result(record, projected);
@@ -211,13 +226,14 @@ export class GroupsService {
           checkImmutable(this.registry, 'Group', current.doc, write.doc);
           record = await this.groups.update(tx, current, write, now);
         }
-        let memberChanges = 0;
+        let members = NO_MEMBER_CHANGES;
         for (const op of result.memberOps) {
-          memberChanges += await this.applyMemberOp(tx, id, op, now);
+          members = mergeMemberChanges(members, await this.applyMemberOp(tx, id, op, now));
         }
-        if (memberChanges > 0 && record === current) {
+        if (members.addedCount + members.removedCount > 0 && record === current) {
           record = await this.groups.touch(tx, current, now);
         }
+        await this.events.group(tx, current, record, members);
         return record;
       },
     );
@@ -235,6 +251,7 @@ export class GroupsService {
       }
       assertIfMatch(ifMatch, current.version);
       await this.groups.delete(tx, id);
+      await this.events.group(tx, current, undefined);
     });
   }
 
@@ -271,21 +288,38 @@ export class GroupsService {
     });
   }
 
-  private async applyMemberOp(tx: Prisma.TransactionClient, groupId: string, op: MemberOp, now: Date): Promise<number> {
+  private async applyMemberOp(
+    tx: Prisma.TransactionClient,
+    groupId: string,
+    op: MemberOp,
+    now: Date,
+  ): Promise<MemberChanges> {
     switch (op.kind) {
       case 'add':
-        return this.groups.addMembers(tx, groupId, await this.resolveMembers(tx, groupId, op.values), now);
-      case 'replace':
-        return this.groups.replaceMembers(tx, groupId, await this.resolveMembers(tx, groupId, op.values), now);
-      case 'remove':
-        // Removing a member that is not there is not an error; ids that are not UUIDs name nobody.
-        return this.groups.removeMembers(
+        return memberChanges(
+          await this.groups.addMembers(tx, groupId, await this.resolveMembers(tx, groupId, op.values), now),
+        );
+      case 'replace': {
+        const delta = await this.groups.replaceMembers(
           tx,
           groupId,
-          op.values.filter(isResourceId).map((v) => v.toLowerCase()),
+          await this.resolveMembers(tx, groupId, op.values),
+          now,
+        );
+        return memberChanges(delta.added, delta.removed);
+      }
+      case 'remove':
+        // Removing a member that is not there is not an error; ids that are not UUIDs name nobody.
+        return memberChanges(
+          undefined,
+          await this.groups.removeMembers(
+            tx,
+            groupId,
+            op.values.filter(isResourceId).map((v) => v.toLowerCase()),
+          ),
         );
       case 'removeAll':
-        return this.groups.removeAllMembers(tx, groupId);
+        return memberChanges(undefined, await this.groups.removeAllMembers(tx, groupId));
       case 'removeWhere': {
         const params = new SqlParams();
         const condition = compileMemberCondition(op.filter, {
@@ -294,7 +328,7 @@ export class GroupsService {
           params,
           baseUrl: this.baseUrl,
         });
-        return this.groups.removeMembersWhere(tx, groupId, condition, params.values);
+        return memberChanges(undefined, await this.groups.removeMembersWhere(tx, groupId, condition, params.values));
       }
     }
   }
@@ -451,7 +485,9 @@ export class GroupsService {
     const record = await this.mutate(id, ifMatch, '', async (tx, current) => {
       const now = new Date();
       await this.groups.saveLogo(tx, id, { mediaType, content, sha256 }, now);
-      return { ...(await this.groups.touch(tx, current, now)), hasLogo: true };
+      const updated = { ...(await this.groups.touch(tx, current, now)), hasLogo: true };
+      await this.events.group(tx, current, updated, NO_MEMBER_CHANGES, true);
+      return updated;
     });
     return this.result(record, projected);
   }
@@ -469,7 +505,9 @@ export class GroupsService {
       if (!(await this.groups.deleteLogo(tx, id))) {
         throw ScimError.notFound(`Group ${id} has no logo.`);
       }
-      return { ...(await this.groups.touch(tx, current, new Date())), hasLogo: false };
+      const updated = { ...(await this.groups.touch(tx, current, new Date())), hasLogo: false };
+      await this.events.group(tx, current, updated, NO_MEMBER_CHANGES, true);
+      return updated;
     });
   }
 

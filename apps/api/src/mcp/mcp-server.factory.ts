@@ -2,11 +2,13 @@ import { McpRequestContext, McpServer } from '@modelcontextprotocol/server';
 import { Injectable } from '@nestjs/common';
 import { SchemaRegistry } from '@roster/scim';
 import { DiscoveryService } from '../discovery/discovery.service';
+import { EventsService } from '../events/events.service';
 import { callerOf } from './mcp-caller';
 import { McpDirectory } from './mcp-directory';
 import { McpRateLimiter } from './mcp-rate-limiter';
 import { Metrics } from '../ops/metrics';
 import { registerDirectoryTemplates, registerDiscoveryResources, registerPrompts } from './resources';
+import { registerRecentChangesTool } from './recent-changes.tool';
 import { registerReadTools, registerWriteTools, ToolContext } from './tools';
 
 /** Array elements and object members one tool call's arguments may hold (100 member ids are ~200). */
@@ -34,6 +36,7 @@ export class McpServerFactory {
     private readonly discovery: DiscoveryService,
     private readonly registry: SchemaRegistry,
     private readonly metrics: Metrics,
+    private readonly events: EventsService,
   ) {}
 
   build(request: McpRequestContext): McpServer {
@@ -54,6 +57,7 @@ export class McpServerFactory {
     const canWrite = caller.has('scim.write');
     if (canRead) {
       registerReadTools(server, context);
+      registerRecentChangesTool(server, context, this.events);
     }
     if (canWrite) {
       registerWriteTools(server, context);

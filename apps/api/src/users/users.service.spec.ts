@@ -5,6 +5,7 @@ import { CursorCodec } from '../common/cursors';
 import { parseListQuery } from '../common/list-query';
 import { loadConfig } from '../config';
 import { RENDER_CHUNK, UsersService } from './users.service';
+import { EventsService } from '../events/events.service';
 
 const USERS = 200;
 const GROUPS_EACH = 30;
@@ -67,6 +68,7 @@ function setup() {
     new SchemaRegistry(),
     new CursorCodec(Buffer.alloc(32, 3)),
     loadConfig({}),
+    {} as EventsService,
   );
   return { service, calls, reads: () => reads };
 }

@@ -23,6 +23,7 @@ import { fetchPage, ListResponse, toListResponse } from '../common/paging';
 import { hashPassword } from '../common/password';
 import { revokeUserAccess } from '../auth/deprovision';
 import { APP_CONFIG, AppConfig } from '../config';
+import { EventsService } from '../events/events.service';
 
 export interface UserResult {
   resource: Record<string, unknown>;
@@ -59,6 +60,7 @@ export class UsersService {
     private readonly registry: SchemaRegistry,
     private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly events: EventsService,
   ) {
     this.baseUrl = `${config.publicUrl}/v2`;
   }
@@ -112,7 +114,10 @@ export class UsersService {
     try {
       const now = new Date();
       if (valid.length > 0) {
-        await this.prisma.transaction((tx) => this.users.insertMany(tx, valid, now));
+        await this.prisma.transaction(async (tx) => {
+          await this.users.insertMany(tx, valid, now);
+          await this.events.usersCreated(tx, valid);
+        });
       }
       return prepared.map((p) => ('write' in p ? this.created(p.id, 1) : p));
     } catch {
@@ -188,6 +193,7 @@ export class UsersService {
       assertIfMatch(ifMatch, current.version);
       await revokeUserAccess(tx, id);
       await this.users.delete(tx, id);
+      await this.events.user(tx, current, undefined);
     });
   }
 
@@ -266,7 +272,9 @@ export class UsersService {
           if (write && current.active && !write.active) {
             await revokeUserAccess(tx, id);
           }
-          return write ? this.users.update(tx, current, write, new Date()) : current;
+          const updated = write ? await this.users.update(tx, current, write, new Date()) : current;
+          await this.events.user(tx, current, updated);
+          return updated;
         }),
     );
   }
@@ -280,7 +288,13 @@ export class UsersService {
   }
 
   private insertOne(write: UserWrite, id: string = randomUUID()): Promise<UserRecord> {
-    return this.uniquely(write, () => this.prisma.transaction((tx) => this.users.insert(tx, id, write, new Date())));
+    return this.uniquely(write, () =>
+      this.prisma.transaction(async (tx) => {
+        const record = await this.users.insert(tx, id, write, new Date());
+        await this.events.user(tx, undefined, record);
+        return record;
+      }),
+    );
   }
 
   private created(id: string, version: number): CreatedUser {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 
 export interface ApiTokenRecord {
@@ -24,8 +25,8 @@ export type NewApiToken = Pick<
 export class ApiTokensRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(token: NewApiToken): Promise<ApiTokenRecord> {
-    return this.prisma.client.apiToken.create({ data: token });
+  async insert(token: NewApiToken, db: Prisma.TransactionClient = this.prisma.client): Promise<ApiTokenRecord> {
+    return db.apiToken.create({ data: token });
   }
 
   /** By hash: the hash is the lookup key, so the plain token never reaches the database. */
@@ -37,8 +38,8 @@ export class ApiTokensRepository {
     return this.prisma.client.apiToken.findMany({ where: { revokedAt: null }, orderBy: { created: 'asc' } });
   }
 
-  async revoke(id: string, now: Date): Promise<boolean> {
-    const result = await this.prisma.client.apiToken.updateMany({
+  async revoke(id: string, now: Date, db: Prisma.TransactionClient = this.prisma.client): Promise<boolean> {
+    const result = await db.apiToken.updateMany({
       where: { id, revokedAt: null },
       data: { revokedAt: now },
     });

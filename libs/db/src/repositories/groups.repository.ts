@@ -38,6 +38,25 @@ export interface MemberKey {
 
 type Db = PrismaService['client'] | Prisma.TransactionClient;
 
+/** What one member statement changed: how many rows, and the first MEMBER_DELTA_IDS member ids (for events). */
+export interface MemberDelta {
+  count: number;
+  ids: string[];
+}
+
+export const MEMBER_DELTA_IDS = 1000;
+const NO_DELTA: MemberDelta = { count: 0, ids: [] };
+
+/** A member INSERT or DELETE (with `RETURNING member_id`) as one statement reporting its delta. */
+async function delta(db: Prisma.TransactionClient, statement: string, ...params: unknown[]): Promise<MemberDelta> {
+  const rows = await db.$queryRawUnsafe<{ count: number; ids: string[] | null }[]>(
+    `WITH changed AS (${statement} RETURNING member_id)
+     SELECT count(*)::int AS count, (array_agg(member_id::text ORDER BY member_id))[1:${MEMBER_DELTA_IDS}] AS ids FROM changed`,
+    ...params,
+  );
+  return { count: Number(rows[0]?.count ?? 0), ids: rows[0]?.ids ?? [] };
+}
+
 const SELECT_GROUP = `r.id::text AS id, r.display_name::text AS "displayName", r.external_id AS "externalId", r.doc,
   r.version, r.created, r.last_modified AS "lastModified",
   EXISTS (SELECT 1 FROM group_logos gl WHERE gl.group_id = r.id) AS "hasLogo"`;
@@ -178,11 +197,17 @@ export class GroupsRepository {
   }
 
   /** Inserts the memberships that are missing; existing ones stay as they are. */
-  async addMembers(db: Prisma.TransactionClient, groupId: string, members: MemberKey[], now: Date): Promise<number> {
+  async addMembers(
+    db: Prisma.TransactionClient,
+    groupId: string,
+    members: MemberKey[],
+    now: Date,
+  ): Promise<MemberDelta> {
     if (!members.length) {
-      return 0;
+      return NO_DELTA;
     }
-    return db.$executeRawUnsafe(
+    return delta(
+      db,
       `INSERT INTO group_members (group_id, member_id, member_type, user_id, child_group_id, display, created)
        SELECT $1::uuid, x.id, x.type,
               CASE WHEN x.type = 'User' THEN x.id END, CASE WHEN x.type = 'Group' THEN x.id END, x.display, $5
@@ -196,16 +221,17 @@ export class GroupsRepository {
     );
   }
 
-  async removeMembers(db: Prisma.TransactionClient, groupId: string, ids: string[]): Promise<number> {
+  async removeMembers(db: Prisma.TransactionClient, groupId: string, ids: string[]): Promise<MemberDelta> {
     if (!ids.length) {
-      return 0;
+      return NO_DELTA;
     }
     // One index probe per id, whatever the planner thinks of the group: with `member_id = ANY($2)`
     // it reads the whole group (or the whole table, when one group is most of it) once the id
     // list is long, and the cost follows the group's size. LIMIT 1 keeps the lateral subquery
     // from being flattened into a join the planner could hash; (group_id, member_id) is the
     // primary key, so it drops nothing.
-    return db.$executeRawUnsafe(
+    return delta(
+      db,
       `DELETE FROM group_members d WHERE d.ctid = ANY (ARRAY(
          SELECT m.ctid FROM unnest($2::uuid[]) AS x(id)
          CROSS JOIN LATERAL (SELECT m.ctid FROM group_members m WHERE m.group_id = $1::uuid AND m.member_id = x.id LIMIT 1) AS m))`,
@@ -214,8 +240,8 @@ export class GroupsRepository {
     );
   }
 
-  async removeAllMembers(db: Prisma.TransactionClient, groupId: string): Promise<number> {
-    return db.$executeRawUnsafe(`DELETE FROM group_members WHERE group_id = $1::uuid`, groupId);
+  async removeAllMembers(db: Prisma.TransactionClient, groupId: string): Promise<MemberDelta> {
+    return delta(db, `DELETE FROM group_members WHERE group_id = $1::uuid`, groupId);
   }
 
   /** Makes the member set exactly `members`, as a diff: only what differs is deleted or inserted. */
@@ -224,13 +250,14 @@ export class GroupsRepository {
     groupId: string,
     members: MemberKey[],
     now: Date,
-  ): Promise<number> {
-    const removed = await db.$executeRawUnsafe(
+  ): Promise<{ added: MemberDelta; removed: MemberDelta }> {
+    const removed = await delta(
+      db,
       `DELETE FROM group_members WHERE group_id = $1::uuid AND NOT (member_id = ANY($2::uuid[]))`,
       groupId,
       members.map((m) => m.id),
     );
-    return removed + (await this.addMembers(db, groupId, members, now));
+    return { removed, added: await this.addMembers(db, groupId, members, now) };
   }
 
   /** Deletes the members for which a compiled condition over `e1` (see filter-sql) holds. */
@@ -239,9 +266,10 @@ export class GroupsRepository {
     groupId: string,
     exists: string,
     params: unknown[],
-  ): Promise<number> {
+  ): Promise<MemberDelta> {
     const g = `$${params.length + 1}`;
-    return db.$executeRawUnsafe(
+    return delta(
+      db,
       `DELETE FROM group_members d WHERE d.group_id = ${g}::uuid AND EXISTS (SELECT 1 FROM groups r WHERE r.id = d.group_id AND ${exists})`,
       ...params,
       groupId,

@@ -63,9 +63,9 @@ function live(expiry: DynamicExpiry | undefined): Prisma.OAuthClientWhereInput {
 export class OAuthClientsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  async insert(client: NewOAuthClient): Promise<OAuthClientRecord> {
+  async insert(client: NewOAuthClient, db: Prisma.TransactionClient = this.prisma.client): Promise<OAuthClientRecord> {
     const { jwks, metadata, ...rest } = client;
-    const row = await this.prisma.client.oAuthClient.create({
+    const row = await db.oAuthClient.create({
       data: {
         ...rest,
         jwks: jwks === null ? Prisma.DbNull : (jwks as Prisma.InputJsonObject),
@@ -91,8 +91,8 @@ export class OAuthClientsRepository {
   }
 
   /** True when an active client was revoked now. */
-  async revoke(id: string, now: Date): Promise<boolean> {
-    const result = await this.prisma.client.oAuthClient.updateMany({
+  async revoke(id: string, now: Date, db: Prisma.TransactionClient = this.prisma.client): Promise<boolean> {
+    const result = await db.oAuthClient.updateMany({
       where: { id, revokedAt: null },
       data: { revokedAt: now },
     });

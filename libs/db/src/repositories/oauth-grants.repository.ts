@@ -145,8 +145,12 @@ export class OAuthGrantsRepository {
     );
   }
 
-  async saveConsent(consent: Omit<ConsentRecord, 'created'>, now: Date): Promise<void> {
-    await this.prisma.client.oAuthConsent.upsert({
+  async saveConsent(
+    consent: Omit<ConsentRecord, 'created'>,
+    now: Date,
+    db: Prisma.TransactionClient = this.prisma.client,
+  ): Promise<void> {
+    await db.oAuthConsent.upsert({
       where: {
         userId_clientId_resource: { userId: consent.userId, clientId: consent.clientId, resource: consent.resource },
       },
@@ -155,8 +159,12 @@ export class OAuthGrantsRepository {
     });
   }
 
-  async deleteConsent(userId: string, clientId: string): Promise<number> {
-    const result = await this.prisma.client.oAuthConsent.deleteMany({ where: { userId, clientId } });
+  async deleteConsent(
+    userId: string,
+    clientId: string,
+    db: Prisma.TransactionClient = this.prisma.client,
+  ): Promise<number> {
+    const result = await db.oAuthConsent.deleteMany({ where: { userId, clientId } });
     return result.count;
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { GrantRecord, OAuthClientsRepository, OAuthGrantsRepository } from '@roster/db';
+import { GrantRecord, OAuthClientsRepository, OAuthGrantsRepository, PrismaService } from '@roster/db';
+import { EventsService } from '../../events/events.service';
 import { ScimError } from '@roster/scim';
 import { isResourceId } from '../../common/etag';
 import { GrantsService } from '../oauth/grants.service';
@@ -24,6 +25,8 @@ export class UserGrantsService {
     private readonly repository: OAuthGrantsRepository,
     private readonly clients: OAuthClientsRepository,
     private readonly grants: GrantsService,
+    private readonly prisma: PrismaService,
+    private readonly events: EventsService,
   ) {}
 
   async list(filter: { userId?: string; clientId?: string }): Promise<GrantView[]> {
@@ -46,7 +49,13 @@ export class UserGrantsService {
     if (!grant || grant.revokedAt || !(await this.grants.revoke(id, 'revoked by an administrator'))) {
       throw ScimError.notFound(`Grant ${id} not found (or already revoked).`);
     }
-    await this.repository.deleteConsent(grant.userId, grant.clientId);
+    await this.prisma.transaction(async (tx) => {
+      if ((await this.repository.deleteConsent(grant.userId, grant.clientId, tx)) > 0) {
+        await this.events.credential(tx, 'consent.revoked', 'OAuthConsent', grant.userId, [
+          { path: 'client_id', value: grant.clientId },
+        ]);
+      }
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { OAuthClientRecord, OAuthGrantsRepository } from '@roster/db';
+import { OAuthClientRecord, OAuthGrantsRepository, PrismaService } from '@roster/db';
+import { EventsService } from '../../events/events.service';
 import { APP_CONFIG, AppConfig } from '../../config';
 import { AUTHORIZATION_CODE_GRANT } from '../clients.service';
 import { RolesService } from '../login/roles.service';
@@ -64,6 +65,8 @@ export class AuthorizeService {
     private readonly roles: RolesService,
     private readonly grants: GrantsService,
     private readonly consents: OAuthGrantsRepository,
+    private readonly prisma: PrismaService,
+    private readonly events: EventsService,
   ) {}
 
   /** Reads the parameters; a repeated one is an error (RFC 6749 §3.1). */
@@ -214,10 +217,27 @@ export class AuthorizeService {
       return this.error(request, 'access_denied', 'The user denied access.');
     }
     if (remember) {
-      await this.consents.saveConsent(
-        { userId: user.id, clientId: request.client.id, resource: request.resource, scope: scopes.join(' ') },
-        new Date(),
-      );
+      await this.prisma.transaction(async (tx) => {
+        const consent = {
+          userId: user.id,
+          clientId: request.client.id,
+          resource: request.resource,
+          scope: scopes.join(' '),
+        };
+        await this.consents.saveConsent(consent, new Date(), tx);
+        await this.events.credential(
+          tx,
+          'consent.granted',
+          'OAuthConsent',
+          user.id,
+          [
+            { path: 'client_id', value: consent.clientId },
+            { path: 'resource', value: consent.resource },
+            { path: 'scope', value: consent.scope },
+          ],
+          { kind: 'user', id: user.id, name: user.userName },
+        );
+      });
     }
     this.logger.log({ clientId: request.client.id, userId: user.id, scope: scopes.join(' ') }, 'Consent given.');
     return this.approve(request, user.id, scopes);

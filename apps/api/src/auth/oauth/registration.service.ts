@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { OAuthClientsRepository } from '@roster/db';
+import { OAuthClientsRepository, PrismaService } from '@roster/db';
+import { EventsService } from '../../events/events.service';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../../config';
 import { isAcceptableJwksUrl } from '../auth-config';
@@ -48,6 +49,8 @@ export class RegistrationService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: OAuthClientsRepository,
     private readonly clients: OAuthClientsService,
+    private readonly prisma: PrismaService,
+    private readonly events: EventsService,
   ) {}
 
   async register(body: unknown): Promise<RegistrationResponse> {
@@ -107,18 +110,29 @@ export class RegistrationService {
     const secret =
       method === 'client_secret_post' || method === 'client_secret_basic' ? randomSecret('roster_cs_') : undefined;
     const kept = this.kept(input);
-    const record = await this.repository.insert({
-      id: randomUUID(),
-      name,
-      grantTypes,
-      scope: (scopes.length ? scopes : ['scim.read', 'scim.write']).join(' '),
-      tokenEndpointAuthMethod: method,
-      jwks: jwks ?? null,
-      jwksUri: jwksUri ?? null,
-      secretHash: secret === undefined ? null : sha256(secret).toString('hex'),
-      redirectUris: [...new Set(redirectUris as string[])],
-      dynamic: true,
-      metadata: kept,
+    const record = await this.prisma.transaction(async (tx) => {
+      const inserted = await this.repository.insert(
+        {
+          id: randomUUID(),
+          name,
+          grantTypes,
+          scope: (scopes.length ? scopes : ['scim.read', 'scim.write']).join(' '),
+          tokenEndpointAuthMethod: method,
+          jwks: jwks ?? null,
+          jwksUri: jwksUri ?? null,
+          secretHash: secret === undefined ? null : sha256(secret).toString('hex'),
+          redirectUris: [...new Set(redirectUris as string[])],
+          dynamic: true,
+          metadata: kept,
+        },
+        tx,
+      );
+      await this.events.credential(tx, 'client.registered', 'OAuthClient', inserted.id, [
+        { path: 'name', value: name },
+        { path: 'dynamic', value: true },
+        { path: 'redirect_uris', value: inserted.redirectUris },
+      ]);
+      return inserted;
     });
     this.sweep();
     this.logger.log(
