@@ -18,6 +18,7 @@ import { MeModule } from './me/me.module';
 import { OpsModule } from './ops/ops.module';
 import { GroupsModule } from './groups/groups.module';
 import { UsersModule } from './users/users.module';
+import { SchemasModule } from './schemas/schemas.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +37,7 @@ export class AppModule {
         MeModule,
         McpModule,
         OpsModule,
+        SchemasModule,
       ],
       controllers: [HealthController],
       providers: [

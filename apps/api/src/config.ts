@@ -131,6 +131,10 @@ export class EnvironmentDto {
   @IsOptional() @IsString() OIDC_NAME?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) AUTH_FAILURE_LIMIT?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1000000) API_TOKEN_RATE_LIMIT?: number;
+
+  // Schema extensions at runtime (issue 15).
+  @IsOptional() @IsIn(['reject', 'store', 'ignore']) SCHEMA_UNKNOWN_EXTENSIONS?: 'reject' | 'store' | 'ignore';
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) SCHEMA_REFRESH_INTERVAL_MS?: number;
 }
 
 export interface AppConfig {
@@ -168,6 +172,8 @@ export interface AppConfig {
   passwordHashing: { concurrency: number; perRequest: number; scryptN: number };
   ops: OpsConfig;
   login: LoginConfig;
+  /** Runtime extension schemas (issue 15): unregistered URNs, and how often the registry is reloaded. */
+  schemas: { unknownExtensions: 'reject' | 'store' | 'ignore'; refreshIntervalMs: number };
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -415,6 +421,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logoMaxDimension: dto.LOGO_MAX_DIMENSION ?? 4096,
     },
     passwordHashing: { concurrency: hashConcurrency, perRequest, scryptN },
+    schemas: {
+      unknownExtensions: dto.SCHEMA_UNKNOWN_EXTENSIONS ?? 'reject',
+      refreshIntervalMs: dto.SCHEMA_REFRESH_INTERVAL_MS ?? 2000,
+    },
   };
 }
 

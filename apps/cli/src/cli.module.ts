@@ -8,6 +8,7 @@ import { APP_CONFIG, AppConfig } from '../../api/src/config';
 import { DatabaseModule } from '../../api/src/database.module';
 import { GroupsModule } from '../../api/src/groups/groups.module';
 import { UsersModule } from '../../api/src/users/users.module';
+import { SchemasModule } from '../../api/src/schemas/schemas.module';
 
 /** The services the command line needs, over the configured database, without HTTP. */
 @Module({})
@@ -16,7 +17,7 @@ export class CliModule {
     return {
       module: CliModule,
       global: true,
-      imports: [DatabaseModule.register({ lockPurpose: 'cli' }), AuthCoreModule, UsersModule, GroupsModule],
+      imports: [DatabaseModule.register({ lockPurpose: 'cli' }), AuthCoreModule, UsersModule, GroupsModule, SchemasModule],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },

@@ -22,3 +22,4 @@ export * from './restore';
 export * from './repositories/browser-sessions.repository';
 export * from './repositories/oauth-grants.repository';
 export * from './repositories/roles.repository';
+export * from './repositories/schema-extensions.repository';

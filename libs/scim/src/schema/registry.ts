@@ -31,6 +31,21 @@ export interface ResolvedAttribute {
   canonicalPath: string;
 }
 
+/** An extension schema registered at runtime (POST /admin/schemas), as the registry holds it. */
+export interface CustomExtension {
+  resourceType: ResourceTypeName;
+  required: boolean;
+  schema: SchemaDefinition;
+}
+
+export type UnknownExtensionMode = 'reject' | 'store' | 'ignore';
+
+export interface UnknownExtensionPolicy {
+  mode: UnknownExtensionMode;
+  /** Called for each URN dropped in `ignore` mode (the app logs and counts it). */
+  onIgnored?: (urn: string) => void;
+}
+
 export interface RegistryDefinitions {
   schemas: SchemaDefinition[];
   resourceTypes: ResourceTypeDefinition[];
@@ -98,38 +113,107 @@ function nameIndex(attributes: AttributeDefinition[]): Map<string, AttributeDefi
  * Every name lookup is case-insensitive (RFC 7643 §2.1) and answers with the canonical case.
  */
 export class SchemaRegistry {
-  private readonly schemaList: SchemaDefinition[];
-  private readonly schemasById = new Map<string, SchemaDefinition>();
-  private readonly typeList: ResourceTypeDefinition[];
-  private readonly types = new Map<string, ResourceTypeIndex>();
+  private readonly base: RegistryDefinitions;
+  private schemaList: SchemaDefinition[] = [];
+  private schemasById = new Map<string, SchemaDefinition>();
+  private typeList: ResourceTypeDefinition[] = [];
+  private types = new Map<string, ResourceTypeIndex>();
   private readonly common: AttributeDefinition[];
   private readonly commonIndex: Map<string, AttributeDefinition>;
-  private readonly subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
+  private subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
+  private custom: CustomExtension[] = [];
+  private unknownPolicy: UnknownExtensionPolicy = { mode: 'reject' };
 
   constructor(definitions: RegistryDefinitions = DEFAULT_DEFINITIONS) {
-    this.schemaList = [...definitions.schemas];
-    this.typeList = [...definitions.resourceTypes];
+    this.base = definitions;
     this.common = [...definitions.commonAttributes];
     this.commonIndex = nameIndex(this.common);
-    this.indexSubAttributes(this.common);
+    this.rebuild();
+  }
+
+  /**
+   * Replaces the extensions registered at runtime (issue 15) with `extensions`: the built-in
+   * schemas stay, each custom one is added to its resource type. The indexes are rebuilt and
+   * swapped in one synchronous step, so a request never sees half of a change.
+   */
+  setCustomExtensions(extensions: CustomExtension[]): void {
+    const previous = this.custom;
+    this.custom = extensions.map((e) => ({ ...e }));
+    try {
+      this.rebuild();
+    } catch (error) {
+      this.custom = previous;
+      this.rebuild();
+      throw error;
+    }
+  }
+
+  /** The extensions registered at runtime, in registration order. */
+  customExtensions(): CustomExtension[] {
+    return [...this.custom];
+  }
+
+  /** True for a schema Roster defines itself (core, EnterpriseUser, Roster's group extension). */
+  isBuiltIn(id: string): boolean {
+    const lower = id.toLowerCase();
+    return this.base.schemas.some((s) => s.id.toLowerCase() === lower);
+  }
+
+  /** What a request that uses an unregistered extension URN gets (SCHEMA_UNKNOWN_EXTENSIONS). */
+  unknownExtensions(): UnknownExtensionPolicy {
+    return this.unknownPolicy;
+  }
+
+  setUnknownExtensions(policy: UnknownExtensionPolicy): void {
+    this.unknownPolicy = policy;
+  }
+
+  private rebuild(): void {
+    const definitions = this.base;
+    const schemaList = [...definitions.schemas, ...this.custom.map((e) => e.schema)];
+    const typeList = definitions.resourceTypes.map((type) => ({
+      ...type,
+      schemaExtensions: [
+        ...type.schemaExtensions,
+        ...this.custom
+          .filter((e) => e.resourceType.toLowerCase() === type.id.toLowerCase())
+          .map((e) => ({ schema: e.schema.id, required: e.required })),
+      ],
+    }));
+    const schemasById = new Map<string, SchemaDefinition>();
+    const subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
+    const indexSubAttributes = (attributes: AttributeDefinition[]): void => {
+      for (const attribute of attributes) {
+        if (attribute.subAttributes) subIndex.set(attribute, nameIndex(attribute.subAttributes));
+      }
+    };
+    indexSubAttributes(this.common);
 
     const schemaIndexes = new Map<string, SchemaIndex>();
-    for (const schema of this.schemaList) {
-      this.schemasById.set(schema.id.toLowerCase(), schema);
-      schemaIndexes.set(schema.id.toLowerCase(), { definition: schema, attributes: nameIndex(schema.attributes) });
-      this.indexSubAttributes(schema.attributes);
+    for (const schema of schemaList) {
+      const key = schema.id.toLowerCase();
+      if (schemasById.has(key)) throw new Error(`The schema ${schema.id} is defined twice`);
+      schemasById.set(key, schema);
+      schemaIndexes.set(key, { definition: schema, attributes: nameIndex(schema.attributes) });
+      indexSubAttributes(schema.attributes);
     }
     const schemaIndex = (id: string, owner: string): SchemaIndex => {
       const found = schemaIndexes.get(id.toLowerCase());
       if (!found) throw new Error(`Resource type ${owner} refers to the unknown schema ${id}`);
       return found;
     };
-    for (const type of this.typeList) {
+    const types = new Map<string, ResourceTypeIndex>();
+    for (const type of typeList) {
       const core = schemaIndex(type.schema, type.id);
       const extensions = type.schemaExtensions.map((e) => schemaIndex(e.schema, type.id));
       const byIdLength = [core, ...extensions].sort((a, b) => b.definition.id.length - a.definition.id.length);
-      this.types.set(type.id.toLowerCase(), { definition: type, core, extensions, byIdLength });
+      types.set(type.id.toLowerCase(), { definition: type, core, extensions, byIdLength });
     }
+    this.schemaList = schemaList;
+    this.typeList = typeList;
+    this.schemasById = schemasById;
+    this.subIndex = subIndex;
+    this.types = types;
   }
 
   /** User, Group, EnterpriseUser, then Roster's group extension. */
@@ -274,12 +358,6 @@ export class SchemaRegistry {
     const type = this.types.get(resourceType.toLowerCase());
     if (!type) throw new Error(`Unknown resource type ${resourceType}`);
     return type;
-  }
-
-  private indexSubAttributes(attributes: AttributeDefinition[]): void {
-    for (const attribute of attributes) {
-      if (attribute.subAttributes) this.subIndex.set(attribute, nameIndex(attribute.subAttributes));
-    }
   }
 }
 
