@@ -39,6 +39,7 @@ import { fetchPage, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
 import { ListResult } from '../users/users.service';
 import { detectLogoType } from './logo';
+import { throwIfExtensionConflict } from '../schemas/extension-conflict';
 
 export interface GroupResult {
   /** The group without its members; `members` says how to add them. */
@@ -381,6 +382,7 @@ export class GroupsService {
       return await run();
     } catch (error) {
       if (isUniqueViolation(error)) {
+        throwIfExtensionConflict(this.registry, error);
         const name = typeof displayName === 'function' ? displayName() : displayName;
         throw ScimError.conflict(`A group named "${name}" already exists (displayName is unique, case-insensitively).`);
       }

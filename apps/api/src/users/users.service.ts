@@ -23,6 +23,7 @@ import { fetchPage, ListResponse, toListResponse } from '../common/paging';
 import { hashPassword } from '../common/password';
 import { revokeUserAccess } from '../auth/deprovision';
 import { APP_CONFIG, AppConfig } from '../config';
+import { throwIfExtensionConflict } from '../schemas/extension-conflict';
 
 export interface UserResult {
   resource: Record<string, unknown>;
@@ -293,6 +294,7 @@ export class UsersService {
       return await run();
     } catch (error) {
       if (isUniqueViolation(error)) {
+        throwIfExtensionConflict(this.registry, error);
         const userName = typeof write === 'function' ? write()?.userName : write.userName;
         throw ScimError.conflict(
           `userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`,

@@ -309,6 +309,27 @@ export class SchemaRegistry {
     return undefined;
   }
 
+  /**
+   * The extension URN a body key uses when no registered schema covers it: the key itself for
+   * the nested form (`"urn:…:User": {...}`), the key up to its last colon for Entra's flat form
+   * (`"urn:…:User:costCenter": "42"`). Undefined for keys that are not URNs, that belong to a
+   * registered schema (an unknown attribute of a known schema is a typo, dropped like core typos),
+   * or that name the core schema.
+   */
+  unregisteredExtensionUrn(resourceType: ResourceTypeName, key: string, value: unknown): string | undefined {
+    if (!/^urn:[^:]+:./i.test(key)) return undefined;
+    const lower = key.toLowerCase();
+    const type = this.index(resourceType);
+    const known = type.byIdLength.some((s) => {
+      const id = s.definition.id.toLowerCase();
+      return lower === id || lower.startsWith(`${id}:`) || lower.startsWith(`${id}.`);
+    });
+    if (known || this.schemasById.has(lower)) return undefined;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return key;
+    const colon = key.lastIndexOf(':');
+    return colon > 4 ? key.slice(0, colon) : undefined;
+  }
+
   /** GET /Schemas/{id}; a 404 ScimError for an unknown id. */
   schemaResource(id: string, baseUrl: string): SchemaResource {
     const schema = this.schema(id);
