@@ -106,7 +106,11 @@ describe('Schema extensions at runtime (issue 15)', () => {
     it('needs roster.admin', async () => {
       const token = await server.post('/admin/tokens', { name: unique('reader'), scope: 'scim.read scim.write' });
       expect(token.status).toBe(201);
-      const res = await server.post('/admin/schemas', { ...CUSTOM_SCHEMA, id: 'urn:example:x' }, { token: token.body.token });
+      const res = await server.post(
+        '/admin/schemas',
+        { ...CUSTOM_SCHEMA, id: 'urn:example:x' },
+        { token: token.body.token },
+      );
       expect(res.status).toBe(403);
     });
   });
@@ -120,7 +124,12 @@ describe('Schema extensions at runtime (issue 15)', () => {
       });
       expect(res.status).toBe(201);
       expect(res.body.schemas).toEqual([USER, CUSTOM]);
-      expect(res.body[CUSTOM]).toEqual({ costCenter: '42', badge: 1001, remote: true, site: { building: 'B1', floor: 3 } });
+      expect(res.body[CUSTOM]).toEqual({
+        costCenter: '42',
+        badge: 1001,
+        remote: true,
+        site: { building: 'B1', floor: 3 },
+      });
       const read = await server.get(`/v2/Users/${res.body.id}`);
       expect(read.body[CUSTOM]).toEqual(res.body[CUSTOM]);
     });

@@ -98,8 +98,16 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
     for (const row of rows) {
       // A row another version wrote must not stop this instance from serving the others.
       try {
-        const existing = [...this.registry.schemas().filter((s) => this.registry.isBuiltIn(s.id)), ...usable.map((u) => u.schema)];
-        usable.push(parseExtensionSchema({ ...row.schema, resourceType: row.resourceType, required: row.required }, existing.map((s) => s.id)));
+        const existing = [
+          ...this.registry.schemas().filter((s) => this.registry.isBuiltIn(s.id)),
+          ...usable.map((u) => u.schema),
+        ];
+        usable.push(
+          parseExtensionSchema(
+            { ...row.schema, resourceType: row.resourceType, required: row.required },
+            existing.map((s) => s.id),
+          ),
+        );
       } catch (error) {
         this.logger.error({ urn: row.urn, err: String(error) }, 'A registered extension schema is invalid; skipped.');
       }
@@ -137,7 +145,11 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
     }
     await this.refresh(true);
     this.logger.log(
-      { urn: extension.schema.id, resourceType: extension.resourceType, attributes: extension.schema.attributes.length },
+      {
+        urn: extension.schema.id,
+        resourceType: extension.resourceType,
+        attributes: extension.schema.attributes.length,
+      },
       'Registered an extension schema.',
     );
     return this.get(extension.schema.id);
@@ -187,7 +199,8 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
     assertExtensionUrn(urn);
     const found = (await this.extensions.list()).find((r) => r.urn.toLowerCase() === urn.toLowerCase());
     if (!found) {
-      if (this.registry.isBuiltIn(urn)) throw ScimError.badRequest('mutability', `"${urn}" is built in and cannot be changed`);
+      if (this.registry.isBuiltIn(urn))
+        throw ScimError.badRequest('mutability', `"${urn}" is built in and cannot be changed`);
       throw ScimError.notFound(`No registered extension schema "${urn}"`);
     }
     return found;

@@ -63,8 +63,7 @@ export class SchemasAdminController {
   @limit
   @Header('cache-control', 'no-store')
   @ApiOperation({
-    summary:
-      'Change an extension schema: compatible changes only (new optional attributes, relaxed characteristics).',
+    summary: 'Change an extension schema: compatible changes only (new optional attributes, relaxed characteristics).',
   })
   @ApiParam({ name: 'urn', example: EXAMPLE.id })
   @ApiBody({ schema: { type: 'object', example: EXAMPLE } })

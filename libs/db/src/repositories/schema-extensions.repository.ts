@@ -65,7 +65,8 @@ export function extensionIndexes(extension: CustomExtension): ExtensionIndex[] {
         else return;
     }
     out.push({ name: `${table}_ext_${hash}`, table, unique: false, expression });
-    if (prefix) out.push({ name: `${table}_extp_${hash}`, table, unique: false, expression, opclass: 'text_pattern_ops' });
+    if (prefix)
+      out.push({ name: `${table}_extp_${hash}`, table, unique: false, expression, opclass: 'text_pattern_ops' });
     if (attribute.uniqueness === 'server') out.push({ name: `${table}_extu_${hash}`, table, unique: true, expression });
   };
   for (const attribute of extension.schema.attributes) add(attribute);
@@ -192,7 +193,8 @@ export class SchemaExtensionsRepository {
         index.name,
       );
       if (rows[0]?.valid) continue;
-      if (rows.length > 0) await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
+      if (rows.length > 0)
+        await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
       await this.prisma.client.$executeRawUnsafe(
         `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX${concurrently} IF NOT EXISTS "${index.name}" ON ${index.table} ((${index.expression})${index.opclass ? ` ${index.opclass}` : ''})`,
       );

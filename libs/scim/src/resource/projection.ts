@@ -235,9 +235,14 @@ export function compileProjection(
         if (Object.keys(nested).length > 0) out[extension.id] = nested;
         continue;
       }
-      if (isPlainObject(value) && registry.unregisteredExtensionUrn(resourceType, key, value) === key) {
+      if (
+        registry.unknownExtensions().mode === 'store' &&
+        isPlainObject(value) &&
+        registry.unregisteredExtensionUrn(resourceType, key, value) === key
+      ) {
         // Kept verbatim under SCHEMA_UNKNOWN_EXTENSIONS=store: no schema says what is in it, so it
         // is returned whole by default and left out when `attributes` asks for particular ones.
+        // In the other modes such leftovers (of an earlier `store`) are not served.
         if (!include && !excludesUrn(key)) {
           out[key] = structuredClone(value);
           stored.push(key);

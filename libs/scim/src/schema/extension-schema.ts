@@ -175,7 +175,12 @@ export function parseExtensionSchema(body: unknown, existing: string[] = []): Cu
   for (const other of existing) {
     const o = other.toLowerCase();
     if (o === lower) throw ScimError.conflict(`The schema "${other}" is already registered`);
-    if (lower.startsWith(`${o}:`) || o.startsWith(`${lower}:`) || lower.startsWith(`${o}.`) || o.startsWith(`${lower}.`)) {
+    if (
+      lower.startsWith(`${o}:`) ||
+      o.startsWith(`${lower}:`) ||
+      lower.startsWith(`${o}.`) ||
+      o.startsWith(`${lower}.`)
+    ) {
       throw invalid(`"${id}" and the registered schema "${other}" would make attribute names ambiguous`);
     }
   }
@@ -226,7 +231,9 @@ function checkAttribute(before: AttributeDefinition, after: AttributeDefinition 
   }
   if (before.canonicalValues?.length) {
     const kept = new Set((after.canonicalValues ?? []).map((v) => v.toLowerCase()));
-    const lost = after.canonicalValues?.length ? before.canonicalValues.find((v) => !kept.has(v.toLowerCase())) : undefined;
+    const lost = after.canonicalValues?.length
+      ? before.canonicalValues.find((v) => !kept.has(v.toLowerCase()))
+      : undefined;
     if (lost !== undefined) throw incompatible(`"${path}" drops the canonical value "${lost}"`);
   }
   if (before.referenceTypes?.length && after.referenceTypes?.length) {

@@ -319,12 +319,14 @@ export class SchemaRegistry {
   unregisteredExtensionUrn(resourceType: ResourceTypeName, key: string, value: unknown): string | undefined {
     if (!/^urn:[^:]+:./i.test(key)) return undefined;
     const lower = key.toLowerCase();
-    const type = this.index(resourceType);
-    const known = type.byIdLength.some((s) => {
-      const id = s.definition.id.toLowerCase();
+    this.index(resourceType);
+    // Any schema counts, the other resource type's too: `urn:…:core:2.0:Group:displayName` on a
+    // User is a wrong attribute (invalidPath in PATCH, dropped in a body), not an extension.
+    const known = this.schemaList.some((s) => {
+      const id = s.id.toLowerCase();
       return lower === id || lower.startsWith(`${id}:`) || lower.startsWith(`${id}.`);
     });
-    if (known || this.schemasById.has(lower)) return undefined;
+    if (known) return undefined;
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return key;
     const colon = key.lastIndexOf(':');
     return colon > 4 ? key.slice(0, colon) : undefined;
