@@ -19,6 +19,7 @@ import { GroupsService } from '../../api/src/groups/groups.service';
 import { readLocalCredential } from '../../api/src/ops/local-credential.service';
 import { embeddedOnDisk } from '../../api/src/ops/startup';
 import { UsersService } from '../../api/src/users/users.service';
+import { SchemaExtensionsService, SchemaExtensionView } from '../../api/src/schemas/schema-extensions.service';
 
 export type ResourceKind = 'Users' | 'Groups';
 
@@ -45,6 +46,10 @@ export interface Backend {
   revokeGrant(id: string): Promise<void>;
   rotateKeys(): Promise<RotationResult>;
   resetAdminToken(): Promise<{ token: string }>;
+  /** Runtime extension schemas (issue 15), through SchemaExtensionsService either way. */
+  listSchemas(): Promise<SchemaExtensionView[]>;
+  addSchema(body: unknown): Promise<SchemaExtensionView>;
+  removeSchema(urn: string, purge: boolean): Promise<void>;
   /** One page of a resource list, with the SCIM query parameters (filter, count, cursor, attributes...). */
   list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse>;
   get(kind: ResourceKind, id: string): Promise<Record<string, unknown>>;
@@ -107,6 +112,15 @@ export class LocalBackend implements Backend {
   }
   resetAdminToken() {
     return this.app.get(AdminTokenService).reset();
+  }
+  listSchemas() {
+    return this.app.get(SchemaExtensionsService).list();
+  }
+  addSchema(body: unknown) {
+    return this.app.get(SchemaExtensionsService).register(body);
+  }
+  async removeSchema(urn: string, purge: boolean) {
+    await this.app.get(SchemaExtensionsService).remove(urn, purge);
   }
 
   async list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse> {
@@ -247,6 +261,15 @@ export class RemoteBackend implements Backend {
   }
   resetAdminToken() {
     return this.json<{ token: string }>('POST', '/admin/admin-token/reset');
+  }
+  async listSchemas() {
+    return (await this.json<{ schemas: SchemaExtensionView[] }>('GET', '/admin/schemas')).schemas;
+  }
+  addSchema(body: unknown) {
+    return this.json<SchemaExtensionView>('POST', '/admin/schemas', body);
+  }
+  async removeSchema(urn: string, purge: boolean) {
+    await this.call('DELETE', `/admin/schemas/${encodeURIComponent(urn)}${purge ? '?purge=true' : ''}`);
   }
 
   list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse> {

@@ -17,7 +17,13 @@ export class CliModule {
     return {
       module: CliModule,
       global: true,
-      imports: [DatabaseModule.register({ lockPurpose: 'cli' }), AuthCoreModule, UsersModule, GroupsModule, SchemasModule],
+      imports: [
+        DatabaseModule.register({ lockPurpose: 'cli' }),
+        AuthCoreModule,
+        UsersModule,
+        GroupsModule,
+        SchemasModule,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
