@@ -22,6 +22,8 @@ export interface ExtensionIndex {
   expression: string;
   /** `text_pattern_ops` for the index that serves `sw` (LIKE 'x%') under any collation. */
   opclass?: 'text_pattern_ops';
+  /** `(expression, id)`: what `ORDER BY expression, r.id` (sortBy, keyset cursors) reads in order. */
+  withId?: boolean;
 }
 
 function sqlLiteral(text: string): string {
@@ -64,7 +66,7 @@ export function extensionIndexes(extension: CustomExtension): ExtensionIndex[] {
         if (attribute.uniqueness === 'server') expression = text;
         else return;
     }
-    out.push({ name: `${table}_ext_${hash}`, table, unique: false, expression });
+    out.push({ name: `${table}_ext_${hash}`, table, unique: false, expression, withId: true });
     if (prefix)
       out.push({ name: `${table}_extp_${hash}`, table, unique: false, expression, opclass: 'text_pattern_ops' });
     if (attribute.uniqueness === 'server') out.push({ name: `${table}_extu_${hash}`, table, unique: true, expression });
@@ -196,7 +198,7 @@ export class SchemaExtensionsRepository {
       if (rows.length > 0)
         await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
       await this.prisma.client.$executeRawUnsafe(
-        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX${concurrently} IF NOT EXISTS "${index.name}" ON ${index.table} ((${index.expression})${index.opclass ? ` ${index.opclass}` : ''})`,
+        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX${concurrently} IF NOT EXISTS "${index.name}" ON ${index.table} ((${index.expression})${index.opclass ? ` ${index.opclass}` : ''}${index.withId ? ', id' : ''})`,
       );
     }
   }
