@@ -1,3 +1,5 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startServer, TestServer } from '../support/app';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -220,6 +222,49 @@ describe('Schema extensions at runtime (issue 15)', () => {
       expect(res.body.Operations[1].status).toBe('400');
       const created = await server.get(res.body.Operations[0].location.replace(server.baseUrl, ''));
       expect(created.body[CUSTOM]).toEqual({ costCenter: 'bulk' });
+    });
+  });
+
+  describe('MCP writes (official MCP client SDK)', () => {
+    it('create_user and update_user validate and store extension attributes like REST', async () => {
+      const token = await server.post('/admin/tokens', {
+        name: unique('mcp'),
+        scope: 'scim.read scim.write',
+        mcp: true,
+      });
+      expect(token.status).toBe(201);
+      const client = new Client({ name: 'roster-ext-test', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.baseUrl}/v2/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${token.body.token}` } },
+        }),
+      );
+      try {
+        const userName = `${unique('mcp')}@example.com`;
+        const created = (await client.callTool({
+          name: 'create_user',
+          arguments: { userName, attributes: { [CUSTOM]: { costCenter: 'mcp-1', badge: '4242' } } },
+        })) as { isError?: boolean; structuredContent?: Record<string, any> };
+        expect(created.isError).toBeFalsy();
+        const rest = await server.get(`/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+        const id = rest.body.Resources[0].id;
+        expect(rest.body.Resources[0][CUSTOM]).toEqual({ costCenter: 'mcp-1', badge: 4242 });
+
+        const bad = (await client.callTool({
+          name: 'update_user',
+          arguments: { id, operations: [{ op: 'replace', path: `${CUSTOM}:badge`, value: 'lots' }] },
+        })) as { isError?: boolean; content: { text: string }[] };
+        expect(bad.isError).toBe(true);
+        expect(JSON.stringify(bad.content)).toContain(`${CUSTOM}:badge`);
+        const ok = (await client.callTool({
+          name: 'update_user',
+          arguments: { id, operations: [{ op: 'replace', path: `${CUSTOM}:costCenter`, value: 'mcp-2' }] },
+        })) as { isError?: boolean };
+        expect(ok.isError).toBeFalsy();
+        expect((await server.get(`/v2/Users/${id}`)).body[CUSTOM].costCenter).toBe('mcp-2');
+      } finally {
+        await client.close();
+      }
     });
   });
 
