@@ -406,6 +406,16 @@ describe('SCHEMA_UNKNOWN_EXTENSIONS=store and ignore', () => {
       expect(read.body[UNKNOWN]).toEqual(res.body[UNKNOWN]);
       const filter = await server.get(`/v2/Users?filter=${encodeURIComponent(`${UNKNOWN}:costCenter eq "42"`)}`);
       expect(filter.status).toBe(400);
+      // Listed in /Schemas as an open extension (recorded right after the write, for every instance).
+      let open: Record<string, any> | undefined;
+      for (let i = 0; i < 50 && !open; i++) {
+        const schemas = await server.get('/v2/Schemas');
+        open = schemas.body.Resources.find((r: { id: string }) => r.id === UNKNOWN);
+        if (!open) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(open).toMatchObject({ id: UNKNOWN, attributes: [] });
+      expect(open?.description).toMatch(/Open extension of User/);
+      expect((await server.get(`/v2/Schemas/${UNKNOWN}`)).status).toBe(200);
     } finally {
       await server.close();
     }

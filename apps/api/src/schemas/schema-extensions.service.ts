@@ -5,6 +5,7 @@ import {
   checkCompatibleChange,
   CustomExtension,
   parseExtensionSchema,
+  ResourceTypeName,
   SchemaRegistry,
   ScimError,
 } from '@roster/scim';
@@ -29,6 +30,8 @@ export interface SchemaExtensionView {
 
 /** Ignored URNs are logged at most once per hour each. */
 const IGNORED_LOG_INTERVAL_MS = 60 * 60 * 1000;
+/** Open extensions listed in /Schemas (store mode), at most. */
+const OPEN_EXTENSIONS = 100;
 /** Distinct URNs counted by name; beyond them, under "other", so the metric stays bounded. */
 const IGNORED_LABELS = 50;
 
@@ -49,6 +52,7 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
   private timer?: NodeJS.Timeout;
   private refreshing?: Promise<void>;
   private readonly ignoredAt = new Map<string, number>();
+  private readonly openSeen = new Set<string>();
   private readonly ignored: Counter<'urn'>;
 
   constructor(
@@ -66,6 +70,7 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
     registry.setUnknownExtensions({
       mode: config.schemas.unknownExtensions,
       onIgnored: (urn) => this.noteIgnored(urn),
+      onStored: (resourceType, urn) => this.noteStored(resourceType, urn),
     });
   }
 
@@ -91,6 +96,11 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
   }
 
   private async reload(force: boolean): Promise<void> {
+    if (this.config.schemas.unknownExtensions === 'store') {
+      const open = await this.extensions.openExtensions();
+      for (const e of open) this.openSeen.add(`${e.resourceType} ${e.urn.toLowerCase()}`);
+      this.registry.setOpenExtensions(open);
+    }
     const fingerprint = await this.extensions.fingerprint();
     if (!force && fingerprint === this.fingerprint) return;
     const rows = await this.extensions.list();
@@ -113,6 +123,9 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
       }
     }
     this.registry.setCustomExtensions(usable);
+    if (this.config.schemas.unknownExtensions === 'store') {
+      this.registry.setOpenExtensions(await this.extensions.openExtensions());
+    }
     if (this.fingerprint !== undefined) {
       this.logger.log({ extensions: usable.map((u) => u.schema.id) }, 'Reloaded the registered extension schemas.');
     }
@@ -219,6 +232,21 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
       lastModified: row.lastModified.toISOString(),
       indexes: extensionIndexes(toExtension(row)).map((i) => i.name),
     };
+  }
+
+  /** Remembers (in `settings`, for every instance) an unregistered URN kept under `store`. */
+  private noteStored(resourceType: ResourceTypeName, urn: string): void {
+    const key = `${resourceType} ${urn.toLowerCase()}`;
+    if (this.openSeen.has(key) || this.openSeen.size >= OPEN_EXTENSIONS) return;
+    this.openSeen.add(key);
+    this.extensions
+      .addOpenExtension(resourceType, urn, OPEN_EXTENSIONS)
+      .then(() => this.extensions.openExtensions())
+      .then((open) => this.registry.setOpenExtensions(open))
+      .catch((error: unknown) => {
+        this.openSeen.delete(key);
+        this.logger.warn({ urn, err: String(error) }, 'Could not record an open extension.');
+      });
   }
 
   private noteIgnored(urn: string): void {

@@ -157,6 +157,34 @@ export class SchemaExtensionsRepository {
     return updated > 0;
   }
 
+  /** The open extensions (SCHEMA_UNKNOWN_EXTENSIONS=store) some instance has stored, from `settings`. */
+  async openExtensions(): Promise<{ resourceType: ResourceTypeName; urn: string }[]> {
+    const rows = await this.prisma.client.$queryRawUnsafe<{ value: unknown }[]>(
+      `SELECT value FROM settings WHERE key = 'open_extensions'`,
+    );
+    const value = rows[0]?.value;
+    const list: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((e: unknown) => {
+      const { resourceType, urn } = (e ?? {}) as { resourceType?: unknown; urn?: unknown };
+      return typeof urn === 'string' && (resourceType === 'User' || resourceType === 'Group')
+        ? [{ resourceType: resourceType as ResourceTypeName, urn }]
+        : [];
+    });
+  }
+
+  /** Adds one to the list (once; at most `max` entries in all, so the list stays bounded). */
+  async addOpenExtension(resourceType: ResourceTypeName, urn: string, max: number): Promise<void> {
+    const entry = JSON.stringify([{ resourceType, urn }]);
+    await this.prisma.client.$executeRawUnsafe(
+      `INSERT INTO settings (key, value, updated) VALUES ('open_extensions', $1::jsonb, now())
+       ON CONFLICT (key) DO UPDATE SET value = settings.value || $1::jsonb, updated = now()
+        WHERE NOT settings.value @> $1::jsonb AND jsonb_array_length(settings.value) < $2`,
+      entry,
+      max,
+    );
+  }
+
   async delete(urn: string): Promise<void> {
     await this.prisma.client.$executeRawUnsafe(`DELETE FROM schema_extensions WHERE urn = $1`, urn);
   }

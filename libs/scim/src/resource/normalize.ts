@@ -322,6 +322,7 @@ function normalizePassword(value: unknown): string | undefined {
  */
 function unregistered(
   registry: SchemaRegistry,
+  resourceType: ResourceTypeName,
   urn: string,
   key: string,
   raw: unknown,
@@ -338,6 +339,7 @@ function unregistered(
     policy.onIgnored?.(urn);
     return;
   }
+  policy.onStored?.(resourceType, urn);
   const current = [...stored.keys()].find((k) => k.toLowerCase() === urn.toLowerCase()) ?? urn;
   const nested = stored.get(current) ?? {};
   if (key === urn) {
@@ -412,7 +414,7 @@ export function normalizeInput(
     }
     const unknownUrn = registry.unregisteredExtensionUrn(resourceType, key, raw);
     if (unknownUrn !== undefined) {
-      unregistered(registry, unknownUrn, key, raw, stored);
+      unregistered(registry, resourceType, unknownUrn, key, raw, stored);
       continue;
     }
     // Top-level names may be plain, dotted or URN-qualified (`urn:…:enterprise:2.0:User:department`).

@@ -44,6 +44,14 @@ export interface UnknownExtensionPolicy {
   mode: UnknownExtensionMode;
   /** Called for each URN dropped in `ignore` mode (the app logs and counts it). */
   onIgnored?: (urn: string) => void;
+  /** Called for each URN kept in `store` mode (the app lists it in /Schemas as an open extension). */
+  onStored?: (resourceType: ResourceTypeName, urn: string) => void;
+}
+
+/** An unregistered extension some resource holds under SCHEMA_UNKNOWN_EXTENSIONS=store. */
+export interface OpenExtension {
+  resourceType: ResourceTypeName;
+  urn: string;
 }
 
 export interface RegistryDefinitions {
@@ -123,6 +131,7 @@ export class SchemaRegistry {
   private subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
   private custom: CustomExtension[] = [];
   private unknownPolicy: UnknownExtensionPolicy = { mode: 'reject' };
+  private open: OpenExtension[] = [];
 
   constructor(definitions: RegistryDefinitions = DEFAULT_DEFINITIONS) {
     this.base = definitions;
@@ -166,6 +175,29 @@ export class SchemaRegistry {
 
   setUnknownExtensions(policy: UnknownExtensionPolicy): void {
     this.unknownPolicy = policy;
+  }
+
+  /** The open extensions /Schemas lists in `store` mode (ids a registered schema took are left out). */
+  setOpenExtensions(extensions: OpenExtension[]): void {
+    this.open = extensions.filter((e) => !this.schemasById.has(e.urn.toLowerCase()));
+  }
+
+  /**
+   * /Schemas entries for the open extensions (RFC 7643 §7 has no "open" flag: no attributes and a
+   * description that says so), only while SCHEMA_UNKNOWN_EXTENSIONS is `store`.
+   */
+  openExtensionResources(baseUrl: string): SchemaResource[] {
+    if (this.unknownPolicy.mode !== 'store') return [];
+    return this.open.map((e) => ({
+      schemas: [SCHEMA_SCHEMA],
+      id: e.urn,
+      name: e.urn.slice(e.urn.lastIndexOf(':') + 1),
+      description:
+        `Open extension of ${e.resourceType}: not registered, its values are kept verbatim ` +
+        '(SCHEMA_UNKNOWN_EXTENSIONS=store), not validated and not filterable.',
+      attributes: [],
+      meta: { resourceType: 'Schema', location: joinUrl(baseUrl, `/Schemas/${e.urn}`) },
+    }));
   }
 
   private rebuild(): void {
