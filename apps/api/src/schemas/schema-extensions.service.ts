@@ -150,7 +150,7 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
       throw ScimError.conflict(`The schema "${extension.schema.id}" is already registered`);
     }
     try {
-      await this.extensions.ensureIndexes(extensionIndexes(extension));
+      await this.extensions.ensureIndexes(extensionIndexes(extension), this.indexSkipped);
     } catch (error) {
       await this.extensions.dropIndexes(extensionIndexes(extension));
       await this.extensions.delete(extension.schema.id);
@@ -185,7 +185,7 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
     if (!(await this.extensions.update(next, current.version))) {
       throw ScimError.conflict(`The schema "${current.urn}" was changed meanwhile; read it again and retry`);
     }
-    await this.extensions.ensureIndexes(extensionIndexes(next));
+    await this.extensions.ensureIndexes(extensionIndexes(next), this.indexSkipped);
     await this.refresh(true);
     this.logger.log({ urn: current.urn, version: current.version + 1 }, 'Changed an extension schema.');
     return this.get(current.urn);
@@ -248,6 +248,12 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
         this.logger.warn({ urn, err: String(error) }, 'Could not record an open extension.');
       });
   }
+
+  private readonly indexSkipped = (index: { name: string }, error: unknown): void =>
+    this.logger.warn(
+      { index: index.name, err: String(error) },
+      'Could not build an extension index; the attribute works without it (raise DATABASE_STATEMENT_TIMEOUT_MS, then PUT the schema again to retry).',
+    );
 
   private noteIgnored(urn: string): void {
     const known = this.ignoredAt.has(urn) || this.ignoredAt.size < IGNORED_LABELS;

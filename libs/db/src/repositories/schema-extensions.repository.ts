@@ -215,20 +215,38 @@ export class SchemaExtensionsRepository {
    * plainly on PGlite, which has one connection and nothing to block. A unique index fails when
    * existing values collide, and that failure is the caller's to report.
    */
-  async ensureIndexes(indexes: ExtensionIndex[]): Promise<void> {
+  async ensureIndexes(
+    indexes: ExtensionIndex[],
+    onSkipped: (index: ExtensionIndex, error: unknown) => void = () => undefined,
+  ): Promise<void> {
     const concurrently = this.prisma.kind === 'postgres' ? ' CONCURRENTLY' : '';
     for (const index of indexes) {
-      const rows = await this.prisma.client.$queryRawUnsafe<{ valid: boolean }[]>(
-        `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
-        index.name,
-      );
-      if (rows[0]?.valid) continue;
-      if (rows.length > 0)
+      try {
+        await this.ensureIndex(index, concurrently);
+      } catch (error) {
+        // A unique index is the uniqueness guarantee: without it the registration must fail. The
+        // others only make reads faster, so a build that fails (a statement timeout on a large
+        // directory) leaves the attribute working, unindexed, and the next change retries it.
         await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
-      await this.prisma.client.$executeRawUnsafe(
-        `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX${concurrently} IF NOT EXISTS "${index.name}" ON ${index.table} ((${index.expression})${index.opclass ? ` ${index.opclass}` : ''}${index.withId ? ', id' : ''})`,
-      );
+        if (index.unique) throw error;
+        onSkipped(index, error);
+      }
     }
+  }
+
+  private async ensureIndex(index: ExtensionIndex, concurrently: string): Promise<void> {
+    const rows = await this.prisma.client.$queryRawUnsafe<{ valid: boolean }[]>(
+      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+      index.name,
+    );
+    if (rows[0]?.valid) return;
+    if (rows.length > 0) {
+      await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
+    }
+    const columns = `(${index.expression})${index.opclass ? ` ${index.opclass}` : ''}${index.withId ? ', id' : ''}`;
+    await this.prisma.client.$executeRawUnsafe(
+      `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX${concurrently} IF NOT EXISTS "${index.name}" ON ${index.table} (${columns})`,
+    );
   }
 
   async dropIndexes(indexes: ExtensionIndex[]): Promise<void> {
