@@ -50,7 +50,8 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
   private readonly logger = new Logger('SchemaExtensions');
   private fingerprint?: string;
   private timer?: NodeJS.Timeout;
-  private refreshing?: Promise<void>;
+  private reloads: Promise<void> = Promise.resolve();
+  private polling = false;
   private readonly ignoredAt = new Map<string, number>();
   private readonly openSeen = new Set<string>();
   private readonly ignored: Counter<'urn'>;
@@ -77,9 +78,14 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
   async onModuleInit(): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => {
-      this.refresh().catch((error: unknown) =>
-        this.logger.warn({ err: String(error) }, 'Could not reload the registered extension schemas.'),
-      );
+      // A slow database must not pile polls up: one waits at most.
+      if (this.polling) return;
+      this.polling = true;
+      this.refresh()
+        .catch((error: unknown) =>
+          this.logger.warn({ err: String(error) }, 'Could not reload the registered extension schemas.'),
+        )
+        .finally(() => (this.polling = false));
     }, this.config.schemas.refreshIntervalMs);
     this.timer.unref();
   }
@@ -88,11 +94,15 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Reloads the registry when the table changed since the last look (one cheap query otherwise). */
+  /**
+   * Reloads the registry when the table changed since the last look (one cheap query otherwise).
+   * Reloads run one after another, so a forced one after an admin write is never answered by a
+   * poll that read the table before the write.
+   */
   refresh(force = false): Promise<void> {
-    // One reload at a time: a poll and an admin write arriving together share it.
-    this.refreshing ??= this.reload(force).finally(() => (this.refreshing = undefined));
-    return this.refreshing;
+    const next = this.reloads.then(() => this.reload(force));
+    this.reloads = next.catch(() => undefined);
+    return next;
   }
 
   private async reload(force: boolean): Promise<void> {

@@ -168,7 +168,7 @@ export class SchemaExtensionsRepository {
     return list.flatMap((e: unknown) => {
       const { resourceType, urn } = (e ?? {}) as { resourceType?: unknown; urn?: unknown };
       return typeof urn === 'string' && (resourceType === 'User' || resourceType === 'Group')
-        ? [{ resourceType: resourceType as ResourceTypeName, urn }]
+        ? [{ resourceType, urn }]
         : [];
     });
   }

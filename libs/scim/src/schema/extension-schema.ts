@@ -28,8 +28,12 @@ export const EXTENSION_LIMITS = Object.freeze({
   referenceTypes: 10,
 });
 
-/** `urn:<NID>:<NSS>` (RFC 8141), printable ASCII only, no spaces, quotes or brackets. */
-const URN = /^urn:[a-z0-9][a-z0-9-]{0,31}:[A-Za-z0-9()+,\-.:=@;$_!*'%/?#]+$/i;
+/**
+ * `urn:<NID>:<NSS>` (RFC 8141), limited to what a filter, a PATCH path and `attributes` can name:
+ * colon-separated segments of letters, digits, `_`, `-` and `.` (the parser's URI segments), the
+ * last one without a dot, so `urn:…:User.attr` keeps meaning the legacy dotted form.
+ */
+const URN = /^urn:[a-z0-9][a-z0-9-]{0,31}(?::[A-Za-z0-9._-]+)*:[A-Za-z0-9_-]+$/i;
 /** RFC 7643 §2.1 ATTRNAME; `$ref` is allowed for sub-attributes, as the core schemas use it. */
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
