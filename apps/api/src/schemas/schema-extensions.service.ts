@@ -267,11 +267,13 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
 
   private noteIgnored(urn: string): void {
     const known = this.ignoredAt.has(urn) || this.ignoredAt.size < IGNORED_LABELS;
-    this.ignored.inc({ urn: known ? urn : 'other' });
+    // Beyond the named ones, every other URN shares one label and one hourly log line.
+    const label = known ? urn : 'other';
+    this.ignored.inc({ urn: label });
     const now = Date.now();
-    const last = this.ignoredAt.get(urn);
+    const last = this.ignoredAt.get(label);
     if (last !== undefined && now - last < IGNORED_LOG_INTERVAL_MS) return;
-    if (known) this.ignoredAt.set(urn, now);
+    this.ignoredAt.set(label, now);
     this.logger.warn(
       { urn },
       `Ignored the attributes of the unregistered extension "${urn}" (SCHEMA_UNKNOWN_EXTENSIONS=ignore); ` +
