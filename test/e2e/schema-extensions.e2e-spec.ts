@@ -105,6 +105,29 @@ describe('Schema extensions at runtime (issue 15)', () => {
       expect(big.status).toBe(413);
     });
 
+    it('refuses a required extension with required attributes while users exist (they could not be changed)', async () => {
+      await createUser({});
+      const res = await server.post('/admin/schemas', {
+        id: 'urn:example:strict:1.0:User',
+        resourceType: 'User',
+        required: true,
+        attributes: [{ name: 'must', required: true }],
+      });
+      expect(res.status).toBe(409);
+      const optional = await server.post('/admin/schemas', {
+        id: 'urn:example:strict:1.0:User',
+        resourceType: 'User',
+        required: true,
+        attributes: [{ name: 'may' }],
+      });
+      expect(optional.status).toBe(201);
+      expect((await server.get('/v2/ResourceTypes/User')).body.schemaExtensions).toContainEqual({
+        schema: 'urn:example:strict:1.0:User',
+        required: true,
+      });
+      expect((await server.delete('/admin/schemas/urn:example:strict:1.0:User')).status).toBe(204);
+    });
+
     it('needs roster.admin', async () => {
       const token = await server.post('/admin/tokens', { name: unique('reader'), scope: 'scim.read scim.write' });
       expect(token.status).toBe(201);

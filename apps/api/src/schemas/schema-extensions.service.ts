@@ -156,6 +156,14 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
       body,
       this.registry.schemas().map((s) => s.id),
     );
+    const demands = extension.schema.attributes.some((a) => a.required && a.mutability !== 'readOnly');
+    if (extension.required && demands && (await this.extensions.anyResource(extension.resourceType))) {
+      // Every existing resource would then fail its next PUT or PATCH for attributes it cannot have yet.
+      throw ScimError.conflict(
+        `A required extension with required attributes cannot be registered while ${extension.resourceType} resources exist; ` +
+          'register it with "required": false (or without required attributes)',
+      );
+    }
     if (!(await this.extensions.insert(extension))) {
       throw ScimError.conflict(`The schema "${extension.schema.id}" is already registered`);
     }

@@ -199,6 +199,15 @@ export class SchemaExtensionsRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** Whether any resource of the type exists (a required extension would invalidate it). */
+  async anyResource(resourceType: ResourceTypeName): Promise<boolean> {
+    const table = resourceType === 'Group' ? 'groups' : 'users';
+    const rows = await this.prisma.client.$queryRawUnsafe<{ found: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM ${table}) AS found`,
+    );
+    return rows[0]?.found === true;
+  }
+
   /** Removes the extension's values from every resource (a new version, so ETags change). */
   async purge(resourceType: ResourceTypeName, urn: string): Promise<number> {
     const table = resourceType === 'Group' ? 'groups' : 'users';
