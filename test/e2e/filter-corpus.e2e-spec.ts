@@ -558,6 +558,86 @@ const USER_CASES: Case<UserLabel>[] = [
   { filter: 'userName SW "c" AND active Eq true Or userName sw "d" aNd NOT (title pr)', expected: ['cid', 'dee'] },
 ];
 
+// ---- a registered extension (issue 15) -------------------------------------------------------------------------
+
+/** Registered before seeding; its values live in the JSONB document, with the core case rules. */
+const C = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
+const CUSTOM_SCHEMA = {
+  id: C,
+  resourceType: 'User',
+  attributes: [
+    { name: 'costCenter', type: 'string' },
+    { name: 'code', type: 'string', caseExact: true },
+    { name: 'badge', type: 'integer' },
+    { name: 'ratio', type: 'decimal' },
+    { name: 'remote', type: 'boolean' },
+    { name: 'hired', type: 'dateTime' },
+    { name: 'skills', type: 'string', multiValued: true },
+    { name: 'site', type: 'complex', subAttributes: [{ name: 'building' }, { name: 'floor', type: 'integer' }] },
+  ],
+};
+/** Merged into the seeded bodies; cid's come in Entra's flat form with string-typed values. */
+const CUSTOM_VALUES: Partial<Record<UserLabel, Record<string, unknown>>> = {
+  ann: {
+    [C]: {
+      costCenter: 'Sales-East',
+      code: 'AbC',
+      badge: 10,
+      ratio: 0.5,
+      remote: true,
+      hired: '2020-01-15T09:00:00Z',
+      skills: ['go', 'TS'],
+      site: { building: 'B1', floor: 3 },
+    },
+  },
+  bob: {
+    [C]: {
+      costCenter: 'sales-west',
+      code: 'abc',
+      badge: 20,
+      ratio: 1.25,
+      remote: false,
+      hired: '2021-06-01T00:00:00+02:00',
+      skills: ['rust'],
+      site: { building: 'b2', floor: 1 },
+    },
+  },
+  cid: { [`${C}:costCenter`]: 'Engineering', [`${C}:badge`]: '30', [`${C}:remote`]: 'True' },
+};
+const EXTENSION_CASES: Case<UserLabel>[] = [
+  { filter: `${C}:costCenter eq "SALES-EAST"`, expected: ['ann'], note: 'caseExact false' },
+  { filter: `${C.toLowerCase()}:COSTCENTER eq "engineering"`, expected: ['cid'], note: 'names in any case' },
+  { filter: `${C}:costCenter sw "sales"`, expected: ['ann', 'bob'] },
+  { filter: `${C}:costCenter ew "EST"`, expected: ['bob'] },
+  { filter: `${C}:costCenter co "-"`, expected: ['ann', 'bob'] },
+  { filter: `${C}:costCenter gt "S"`, expected: ['ann', 'bob'] },
+  { filter: `${C}:costCenter ne "engineering"`, expected: except(ALL_USERS, 'cid'), note: 'absent is not equal' },
+  { filter: `${C}:costCenter pr`, expected: ['ann', 'bob', 'cid'] },
+  { filter: `not (${C}:costCenter pr)`, expected: except(ALL_USERS, 'ann', 'bob', 'cid') },
+  { filter: `${C}:code eq "abc"`, expected: ['bob'], note: 'caseExact true' },
+  { filter: `${C}:code eq "ABC"`, expected: [] },
+  { filter: `${C}:badge gt 15`, expected: ['bob', 'cid'], note: 'integer; cid sent "30"' },
+  { filter: `${C}:badge le 20`, expected: ['ann', 'bob'] },
+  { filter: `${C}:badge eq 30`, expected: ['cid'] },
+  { filter: `${C}:ratio lt 1`, expected: ['ann'] },
+  { filter: `${C}:ratio ge 0.5`, expected: ['ann', 'bob'] },
+  { filter: `${C}:remote eq true`, expected: ['ann', 'cid'], note: 'cid sent "True"' },
+  { filter: `${C}:remote eq false`, expected: ['bob'] },
+  { filter: `${C}:remote ne true`, expected: except(ALL_USERS, 'ann', 'cid') },
+  { filter: `${C}:hired gt "2020-06-01T00:00:00Z"`, expected: ['bob'] },
+  { filter: `${C}:hired eq "2021-05-31T22:00:00Z"`, expected: ['bob'], note: 'the same instant, another offset' },
+  { filter: `${C}:skills eq "ts"`, expected: ['ann'], note: 'multi-valued, caseExact false' },
+  { filter: `${C}:skills co "us"`, expected: ['bob'] },
+  { filter: `${C}:skills[value eq "GO"]`, expected: ['ann'] },
+  { filter: `${C}:site.building eq "B2"`, expected: ['bob'] },
+  { filter: `${C}:site.floor gt 2`, expected: ['ann'] },
+  { filter: `${C}:site pr`, expected: ['ann', 'bob'] },
+  { filter: `${C}:costCenter sw "sales" and ${C}:remote eq false`, expected: ['bob'] },
+  { filter: `${C}:badge eq 10 or ${C}:code eq "abc"`, expected: ['ann', 'bob'] },
+  { filter: `schemas eq "${C}"`, expected: ['ann', 'bob', 'cid'] },
+];
+USER_CASES.push(...EXTENSION_CASES);
+
 // ---- groups ------------------------------------------------------------------------------------------------------
 
 const GROUP_CASES: Case<GroupLabel>[] = [
@@ -605,6 +685,9 @@ const GROUP_CASES: Case<GroupLabel>[] = [
 // ---- invalid filters ---------------------------------------------------------------------------------------------
 
 const INVALID_USER_FILTERS: InvalidCase[] = [
+  { filter: `${C}:badge gt "many"`, scimType: 'invalidFilter' },
+  { filter: `${C}:site.floor eq true`, scimType: 'invalidFilter' },
+  { filter: `${C}:hired gt "2020-02-30T00:00:00Z"`, scimType: 'invalidFilter' },
   { filter: 'userName eq', scimType: 'invalidFilter' },
   { filter: 'userName like "x"', scimType: 'invalidFilter' },
   { filter: 'userName eq "unterminated', scimType: 'invalidFilter' },
@@ -717,8 +800,13 @@ describe('Filter corpus, executed by the database', () => {
     // One at a time, a few milliseconds apart, so that every meta.created is distinct and ordered.
     // Bodies refer to earlier resources (managers, members); they are built again once those exist.
     const known = (label: string) => ids.get(label) ?? 'not-yet-created';
+    const registered = await server.post('/admin/schemas', CUSTOM_SCHEMA);
+    if (registered.status !== 201) {
+      throw new Error(`Registering the extension failed: ${registered.status} ${registered.text}`);
+    }
     for (const label of ALL_USERS) {
-      const body = new Map(userBodies(tag, known)).get(label);
+      const core = new Map(userBodies(tag, known)).get(label);
+      const body = CUSTOM_VALUES[label] ? { ...core, ...CUSTOM_VALUES[label] } : core;
       const res = await server.post('/v2/Users', body);
       if (res.status !== 201) {
         throw new Error(`Seeding user ${label} failed: ${res.status} ${res.text}`);

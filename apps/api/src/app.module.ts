@@ -20,6 +20,7 @@ import { MeModule } from './me/me.module';
 import { OpsModule } from './ops/ops.module';
 import { GroupsModule } from './groups/groups.module';
 import { UsersModule } from './users/users.module';
+import { SchemasModule } from './schemas/schemas.module';
 
 @Module({})
 export class AppModule {
@@ -40,6 +41,7 @@ export class AppModule {
         McpModule,
         EventsModule,
         OpsModule,
+        SchemasModule,
       ],
       controllers: [HealthController],
       providers: [

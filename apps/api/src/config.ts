@@ -134,6 +134,10 @@ export class EnvironmentDto {
   // Change events (apps/api/src/events).
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(36500) EVENTS_RETENTION_DAYS?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(60) USER_REVOCATION_CACHE_SECONDS?: number;
+
+  // Schema extensions at runtime (issue 15).
+  @IsOptional() @IsIn(['reject', 'store', 'ignore']) SCHEMA_UNKNOWN_EXTENSIONS?: 'reject' | 'store' | 'ignore';
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) SCHEMA_REFRESH_INTERVAL_MS?: number;
 }
 
 export interface AppConfig {
@@ -173,6 +177,8 @@ export interface AppConfig {
   login: LoginConfig;
   /** Change events: how long they are kept; how long a user's revocation time is cached per instance. */
   events: { retentionDays: number; revocationCacheSeconds: number };
+  /** Runtime extension schemas (issue 15): unregistered URNs, and how often the registry is reloaded. */
+  schemas: { unknownExtensions: 'reject' | 'store' | 'ignore'; refreshIntervalMs: number };
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -424,6 +430,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logoMaxDimension: dto.LOGO_MAX_DIMENSION ?? 4096,
     },
     passwordHashing: { concurrency: hashConcurrency, perRequest, scryptN },
+    schemas: {
+      unknownExtensions: dto.SCHEMA_UNKNOWN_EXTENSIONS ?? 'reject',
+      refreshIntervalMs: dto.SCHEMA_REFRESH_INTERVAL_MS ?? 2000,
+    },
   };
 }
 

@@ -23,6 +23,7 @@ import { runAsActor } from '../../api/src/events/actor-scope';
 import { feedPage, parseFeedQuery } from '../../api/src/events/events-feed';
 import { EventsService } from '../../api/src/events/events.service';
 import { hostname, userInfo } from 'node:os';
+import { SchemaExtensionsService, SchemaExtensionView } from '../../api/src/schemas/schema-extensions.service';
 
 export type ResourceKind = 'Users' | 'Groups';
 
@@ -65,6 +66,10 @@ export interface Backend {
   revokeGrant(id: string): Promise<void>;
   rotateKeys(): Promise<RotationResult>;
   resetAdminToken(): Promise<{ token: string }>;
+  /** Runtime extension schemas (issue 15), through SchemaExtensionsService either way. */
+  listSchemas(): Promise<SchemaExtensionView[]>;
+  addSchema(body: unknown): Promise<SchemaExtensionView>;
+  removeSchema(urn: string, purge: boolean): Promise<void>;
   /** One page of a resource list, with the SCIM query parameters (filter, count, cursor, attributes...). */
   list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse>;
   get(kind: ResourceKind, id: string): Promise<Record<string, unknown>>;
@@ -129,6 +134,15 @@ export class LocalBackend implements Backend {
   }
   resetAdminToken() {
     return this.app.get(AdminTokenService).reset();
+  }
+  listSchemas() {
+    return this.app.get(SchemaExtensionsService).list();
+  }
+  addSchema(body: unknown) {
+    return this.app.get(SchemaExtensionsService).register(body);
+  }
+  async removeSchema(urn: string, purge: boolean) {
+    await this.app.get(SchemaExtensionsService).remove(urn, purge);
   }
 
   async list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse> {
@@ -275,6 +289,15 @@ export class RemoteBackend implements Backend {
   }
   resetAdminToken() {
     return this.json<{ token: string }>('POST', '/admin/admin-token/reset');
+  }
+  async listSchemas() {
+    return (await this.json<{ schemas: SchemaExtensionView[] }>('GET', '/admin/schemas')).schemas;
+  }
+  addSchema(body: unknown) {
+    return this.json<SchemaExtensionView>('POST', '/admin/schemas', body);
+  }
+  async removeSchema(urn: string, purge: boolean) {
+    await this.call('DELETE', `/admin/schemas/${encodeURIComponent(urn)}${purge ? '?purge=true' : ''}`);
   }
 
   list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse> {

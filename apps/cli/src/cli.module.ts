@@ -9,6 +9,7 @@ import { DatabaseModule } from '../../api/src/database.module';
 import { EventsCoreModule } from '../../api/src/events/events-core.module';
 import { GroupsModule } from '../../api/src/groups/groups.module';
 import { UsersModule } from '../../api/src/users/users.module';
+import { SchemasModule } from '../../api/src/schemas/schemas.module';
 
 /** The services the command line needs, over the configured database, without HTTP. */
 @Module({})
@@ -23,6 +24,7 @@ export class CliModule {
         AuthCoreModule,
         UsersModule,
         GroupsModule,
+        SchemasModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

@@ -214,6 +214,62 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    name: 'schemas list',
+    usage: 'schemas list',
+    summary: 'Extension schemas registered at runtime, with their attributes and indexes.',
+    validate: (_v, p) => exactly(p, 0, ''),
+    run: async ({ backend }) => ({ schemas: await backend.listSchemas() }),
+    table: (o) =>
+      (
+        o as {
+          schemas: { id: string; resourceType: string; required: boolean; version: number; attributes: unknown[] }[];
+        }
+      ).schemas.map((s) => ({
+        id: s.id,
+        resourceType: s.resourceType,
+        required: s.required,
+        version: s.version,
+        attributes: s.attributes.length,
+      })),
+  },
+  {
+    name: 'schemas add',
+    usage: 'schemas add --file SCHEMA.json | --json JSON',
+    summary: 'Register an extension schema (RFC 7643 §7 schema plus resourceType and required).',
+    help: 'Example: {"id":"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User","resourceType":"User","attributes":[{"name":"costCenter","type":"string"}]}',
+    options: { file: { type: 'string' }, json: { type: 'string' } },
+    validate: (values, positionals) => {
+      exactly(positionals, 0, '');
+      if ((values.file === undefined) === (values.json === undefined)) {
+        throw usageError('Give exactly one of --file or --json.');
+      }
+    },
+    run: ({ backend, values, cwd }) => {
+      const text =
+        values.file === undefined
+          ? String(values.json)
+          : readFileSync(resolvePath(cwd, opt(values, 'file') ?? ''), 'utf8');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw usageError('The schema is not valid JSON.');
+      }
+      return backend.addSchema(body);
+    },
+  },
+  {
+    name: 'schemas remove',
+    usage: 'schemas remove URN [--purge]',
+    summary: 'Remove an extension schema; --purge also deletes the values resources hold.',
+    options: { purge: { type: 'boolean' } },
+    validate: (_v, p) => exactly(p, 1, 'exactly one URN'),
+    run: async ({ backend, positionals, values }) => {
+      await backend.removeSchema(positionals[0], values.purge === true);
+      return { id: positionals[0], removed: true };
+    },
+  },
+  {
     name: 'clients create',
     usage:
       'clients create --name NAME [--grant-type TYPE]... [--scope SCOPES] [--auth-method METHOD] [--jwks-file FILE | --jwks JSON | --jwks-uri URL]',

@@ -209,6 +209,11 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** The elements of a simple multi-valued attribute, as the `value` a filter names them by. */
+function elementValue(attribute: AttributeDefinition): AttributeDefinition {
+  return { ...attribute, name: 'value', multiValued: false };
+}
+
 function jsonKey(name: string): string {
   // Keys are canonical names from the registry, never client text; quoting still keeps SQL sane.
   return `'${name.replace(/'/g, "''")}'`;
@@ -452,7 +457,10 @@ class FilterCompiler {
       throw ScimError.badRequest('invalidFilter', `"${canonicalPath}" cannot be used in a filter.`);
     }
     if (attribute.multiValued) {
-      const sub = subAttribute ?? this.context.registry.subAttribute(attribute, 'value');
+      const sub =
+        subAttribute ??
+        this.context.registry.subAttribute(attribute, 'value') ??
+        (attribute.type === 'complex' ? undefined : elementValue(attribute));
       if (!sub) {
         throw ScimError.badRequest('invalidFilter', `"${canonicalPath}" needs a sub-attribute in a filter.`);
       }
@@ -499,7 +507,11 @@ class FilterCompiler {
         `Inside ${scope.path}[...], name sub-attributes only: "${path.attr}".`,
       );
     }
-    const sub = this.context.registry.subAttribute(scope.attribute, path.attr);
+    const sub =
+      this.context.registry.subAttribute(scope.attribute, path.attr) ??
+      (scope.attribute.type !== 'complex' && path.attr.toLowerCase() === 'value'
+        ? elementValue(scope.attribute)
+        : undefined);
     if (!sub) {
       throw ScimError.badRequest('invalidFilter', `${scope.path} has no sub-attribute "${path.attr}".`);
     }
@@ -515,7 +527,8 @@ class FilterCompiler {
       throw ScimError.badRequest('invalidFilter', `Unknown attribute "${formatPath(path)}" in filter.`);
     }
     const { attribute } = resolved;
-    if (attribute.type !== 'complex') {
+    // A simple multi-valued attribute (an extension's list of strings) has elements too, called `value`.
+    if (attribute.type !== 'complex' && !attribute.multiValued) {
       throw ScimError.badRequest('invalidFilter', `"${resolved.canonicalPath}" is not complex; [...] does not apply.`);
     }
     if (this.groupsAttribute(path, scope)) {
@@ -676,7 +689,10 @@ class FilterCompiler {
     const array = `${doc}->${jsonKey(attribute.name)}`;
     return {
       from: `FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${array}) = 'array' THEN ${array} ELSE '[]'::jsonb END) ${e}(v) WHERE true`,
-      operand: (sub) => this.jsonElementOperand(`${e}.v`, sub),
+      operand: (sub) =>
+        attribute.type === 'complex'
+          ? this.jsonElementOperand(`${e}.v`, sub)
+          : { sql: `(${e}.v #>> '{}')`, json: `${e}.v`, type: attribute.type, caseExact: attribute.caseExact },
     };
   }
 

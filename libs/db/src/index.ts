@@ -23,3 +23,4 @@ export * from './repositories/browser-sessions.repository';
 export * from './repositories/oauth-grants.repository';
 export * from './repositories/roles.repository';
 export * from './repositories/events.repository';
+export * from './repositories/schema-extensions.repository';

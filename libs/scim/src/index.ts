@@ -11,3 +11,4 @@ export * from './schema/registry';
 export * from './schema/service-provider-config';
 export * from './schema/types';
 export * from './filter/date-time';
+export * from './schema/extension-schema';

@@ -8,6 +8,7 @@ import { UsersService } from '../users/users.service';
 import { Applied, BulkExecutor, BulkJob, BulkOperationResult, ResolvedOperation } from './bulk-job';
 import { BulkReferences } from './bulk-references';
 import { BULK_RESPONSE_SCHEMA, BulkOperation, parseBulkRequest } from './bulk-request';
+import { extensionConflict } from '../schemas/extension-conflict';
 
 export interface BulkResponse {
   schemas: string[];
@@ -33,7 +34,7 @@ export class BulkService implements BulkExecutor {
   constructor(
     private readonly users: UsersService,
     private readonly groups: GroupsService,
-    registry: SchemaRegistry,
+    private readonly registry: SchemaRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.references = new BulkReferences(registry);
@@ -97,7 +98,10 @@ export class BulkService implements BulkExecutor {
       return error;
     }
     if (isUniqueViolation(error)) {
-      return ScimError.conflict('A resource with the same unique attribute already exists.');
+      return (
+        extensionConflict(this.registry, error) ??
+        ScimError.conflict('A resource with the same unique attribute already exists.')
+      );
     }
     this.logger.error(
       { err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) },

@@ -180,6 +180,9 @@ export function withBodyTimeout(payload: Readable, reply: FastifyReply, ms: numb
     }
   });
   timed.once('close', done);
+  // Answered before the body was read whole (413 past the route's limit): the timeout has nothing
+  // left to guard, and firing later would destroy a stream nobody listens to (an unhandled error).
+  reply.raw.once('finish', done);
   payload.pipe(timed);
   return timed;
 }

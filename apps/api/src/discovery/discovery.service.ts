@@ -29,7 +29,10 @@ export function listResponse(resources: object[]): ListResponse {
   };
 }
 
-/** Discovery documents are fixed for the life of the process, so they are rendered once. */
+/**
+ * The ServiceProviderConfig is fixed for the life of the process, so it is rendered once; schemas
+ * and resource types follow the registry, which runtime extensions (issue 15) change.
+ */
 @Injectable()
 export class DiscoveryService {
   private readonly baseUrl: string;
@@ -60,12 +63,19 @@ export class DiscoveryService {
   }
 
   schemas(): ListResponse {
-    return listResponse(this.registry.schemas().map((schema) => this.schema(schema.id)));
+    return listResponse([
+      ...this.registry.schemas().map((schema) => this.schema(schema.id)),
+      ...this.registry.openExtensionResources(this.baseUrl),
+    ]);
   }
 
   schema(id: string): SchemaResource {
     const schema = this.registry.schema(id);
     if (!schema) {
+      const open = this.registry
+        .openExtensionResources(this.baseUrl)
+        .find((s) => s.id.toLowerCase() === id.toLowerCase());
+      if (open) return open;
       throw ScimError.notFound(`No schema "${id}".`);
     }
     return this.registry.schemaResource(schema.id, this.baseUrl);

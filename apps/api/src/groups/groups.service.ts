@@ -46,6 +46,7 @@ import {
 } from '../events/events.service';
 import { ListResult } from '../users/users.service';
 import { detectLogoType } from './logo';
+import { throwIfExtensionConflict } from '../schemas/extension-conflict';
 
 export interface GroupResult {
   /** The group without its members; `members` says how to add them. */
@@ -415,6 +416,7 @@ export class GroupsService {
       return await run();
     } catch (error) {
       if (isUniqueViolation(error)) {
+        throwIfExtensionConflict(this.registry, error);
         const name = typeof displayName === 'function' ? displayName() : displayName;
         throw ScimError.conflict(`A group named "${name}" already exists (displayName is unique, case-insensitively).`);
       }

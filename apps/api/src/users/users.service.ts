@@ -24,6 +24,7 @@ import { hashPassword } from '../common/password';
 import { revokeUserAccess } from '../auth/deprovision';
 import { APP_CONFIG, AppConfig } from '../config';
 import { EventsService } from '../events/events.service';
+import { throwIfExtensionConflict } from '../schemas/extension-conflict';
 
 export interface UserResult {
   resource: Record<string, unknown>;
@@ -307,6 +308,7 @@ export class UsersService {
       return await run();
     } catch (error) {
       if (isUniqueViolation(error)) {
+        throwIfExtensionConflict(this.registry, error);
         const userName = typeof write === 'function' ? write()?.userName : write.userName;
         throw ScimError.conflict(
           `userName "${userName ?? ''}" is already taken (userName is unique, case-insensitively).`,

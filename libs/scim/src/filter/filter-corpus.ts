@@ -51,6 +51,7 @@ export interface InvalidAttributeListCase {
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const CUSTOM = 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User';
 
 function at(attr: string, sub?: string, uri?: string): AttrPath {
   return { ...(uri !== undefined ? { uri } : {}), attr, ...(sub !== undefined ? { sub } : {}) };
@@ -222,6 +223,29 @@ export const VALID_FILTERS: ValidFilterCase[] = [
   {
     filter: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.manager.value eq "x"',
     ast: cmp(at('manager', 'value', ENTERPRISE), 'eq', 'x'),
+  },
+  // Custom extensions (issue 15): Entra's `urn:...:<Name>:2.0:User:<attr>` and Okta-style namespaces.
+  {
+    filter: 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter eq "42"',
+    ast: cmp(at('costCenter', undefined, CUSTOM), 'eq', '42'),
+    source: 'Entra custom extension attribute',
+  },
+  {
+    filter: 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:site.floor gt 2',
+    ast: cmp(at('site', 'floor', CUSTOM), 'gt', 2),
+  },
+  {
+    filter: 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:remote eq true and userName sw "a"',
+    ast: and(cmp(at('remote', undefined, CUSTOM), 'eq', true), cmp('userName', 'sw', 'a')),
+  },
+  {
+    filter: 'urn:okta:acme:1.0:User:badge pr',
+    ast: pr(at('badge', undefined, 'urn:okta:acme:1.0:User')),
+    source: 'Okta custom namespace',
+  },
+  {
+    filter: 'urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:skills[value eq "go"]',
+    ast: vp(at('skills', undefined, CUSTOM), cmp('value', 'eq', 'go')),
   },
   {
     filter: 'urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "Sales"',

@@ -904,7 +904,6 @@ describe('paths', () => {
       'which is not a sub-attribute',
     ],
     ['a filter on a single-valued attribute', { op: 'remove', path: 'name[givenName eq "x"]' }, 'single-valued'],
-    ['an unknown schema URN', { op: 'replace', path: 'urn:example:foo:bar', value: 'x' }, 'Unknown attribute'],
     [
       'an attribute of the wrong schema',
       { op: 'replace', path: `${GROUP_SCHEMA}:displayName`, value: 'x' },
@@ -924,6 +923,16 @@ describe('paths', () => {
     expect(error.scimType).toBe('invalidPath');
     expect(error.status).toBe(400);
     expect(error.detail).toContain(detail);
+  });
+
+  it.each([
+    ['a path', { op: 'replace', path: 'urn:example:foo:bar', value: 'x' }],
+    ['a pathless key', { op: 'replace', value: { 'urn:example:foo:bar': 'x' } }],
+    ['a pathless extension object', { op: 'add', value: { 'urn:example:foo': { bar: 'x' } } }],
+  ])('rejects an unregistered extension URN in %s with invalidValue naming it', (_what, operation) => {
+    const error = errorOf(() => patchUser(storedUser(), operation));
+    expect(error.scimType).toBe('invalidValue');
+    expect(error.detail).toContain('"urn:example:foo" is not registered');
   });
 
   it('names a filtered target as the client wrote it in errors', () => {

@@ -303,12 +303,49 @@ class PatchEngine {
       this.applyValueObject(op, value, undefined);
       return;
     }
+    if (this.unregistered(op, path.trim(), value)) return;
     const resolution = this.resolvePath(path);
     if (resolution.kind === 'schema') {
       this.applySchema(op, resolution, value, path);
       return;
     }
     this.applyTarget(op, resolution.target, value, true);
+  }
+
+  /**
+   * A path or pathless key under an extension URN nobody registered (issue 15), as
+   * SCHEMA_UNKNOWN_EXTENSIONS says: `reject` names the URN, `ignore` skips it (reported), `store`
+   * sets or removes the value verbatim under the URN (`urn` or `urn:attr`, nothing deeper).
+   */
+  private unregistered(op: PatchOpName, key: string, value: unknown): boolean {
+    const found = this.registry.unregisteredExtensionUrn(this.resourceType, key, op === 'remove' ? undefined : value);
+    if (found === undefined || /[[\]]/.test(key)) return false;
+    // `remove` of a whole stored extension names its URN, which the split above cut at its last colon.
+    const urn = Object.keys(this.doc).some((k) => k.toLowerCase() === key.toLowerCase()) ? key : found;
+    const policy = this.registry.unknownExtensions();
+    if (policy.mode === 'reject') {
+      throw invalidValue(
+        `The extension "${urn}" is not registered on this server, so its attributes would be lost; ` +
+          'an administrator registers it with POST /admin/schemas (see SCHEMA_UNKNOWN_EXTENSIONS)',
+      );
+    }
+    if (policy.mode === 'ignore') {
+      policy.onIgnored?.(urn);
+      return true;
+    }
+    const stored = Object.keys(this.doc).find((k) => k.toLowerCase() === urn.toLowerCase()) ?? urn;
+    const nested = isPlainObject(this.doc[stored]) ? { ...this.doc[stored] } : {};
+    if (key.length === urn.length) {
+      if (op === 'remove' || clears(value)) delete this.doc[stored];
+      else if (isPlainObject(value)) this.doc[stored] = { ...(op === 'replace' ? {} : nested), ...value };
+      return true;
+    }
+    const attr = key.slice(urn.length + 1);
+    if (op === 'remove' || clears(value)) delete nested[attr];
+    else nested[attr] = value;
+    if (Object.keys(nested).length > 0) this.doc[stored] = nested;
+    else delete this.doc[stored];
+    return true;
   }
 
   finish(before: Json): PatchResult {
@@ -433,6 +470,7 @@ class PatchEngine {
     }
     for (const [key, raw] of Object.entries(value)) {
       if (IGNORED_VALUE_KEYS.has(key.toLowerCase())) continue;
+      if (!schemaId && this.unregistered(op, key, raw)) continue;
       const resolution = this.resolvePath(schemaId ? `${schemaId}:${key}` : key);
       if (resolution.kind === 'schema') {
         if (schemaId) throw invalidPath(`"${key}" inside "${schemaId}" is not an attribute`);

@@ -428,12 +428,6 @@ describe('normalizeInput: attribute names', () => {
   it.each([
     ['an unknown attribute', withUser({ adreses: [{ country: 'x' }], userame: 'x' })],
     ['an unknown sub-attribute', withUser({ name: { nickName: 'x' } })],
-    ['an attribute of an unknown schema', withUser({ 'urn:example:custom:2.0:User:tag': 'x' })],
-    ['an unknown extension object', withUser({ 'urn:example:custom:2.0:User': { tag: 'x' } })],
-    [
-      "Entra's misspelled extension URN",
-      withUser({ 'urn:ietf:params:scim:schemas:extension:enterprise:2.0User': { department: 'x' } }),
-    ],
     ['an unknown attribute inside a known extension', withUser({ [ENT]: { tag: 'x' } })],
     ['a core attribute inside the extension object', withUser({ [ENT]: { userName: 'x', nickName: 'y' } })],
     ['a Group attribute on a User', withUser({ members: [{ value: 'x' }] })],
@@ -1034,23 +1028,34 @@ describe('normalizeInput: integer, decimal, dateTime, binary (lab schema)', () =
   });
 
   it.each([
-    ['count', '12', 'integer'],
+    ['count', '12.5', 'integer'],
+    ['count', 'twelve', 'integer'],
     ['count', 1.5, 'integer'],
     ['count', true, 'integer'],
     ['count', Number.NaN, 'integer'],
-    ['ratio', '0.5', 'decimal'],
+    ['ratio', '0.5x', 'decimal'],
     ['ratio', Number.POSITIVE_INFINITY, 'decimal'],
     ['ratio', false, 'decimal'],
     ['since', '23/01/2008', 'xsd:dateTime'],
     ['since', 1200000000, 'xsd:dateTime'],
     ['since', '2008-02-30T00:00:00Z', 'xsd:dateTime'],
     ['blob', 42, 'string'],
-    ['scores', ['1'], 'integer'],
+    ['scores', ['one'], 'integer'],
   ])('rejects %s: %j, expecting %s', (name, value, expectedType) => {
     const error = errorOf(() => labUser({ [name]: value }));
     expect(error.scimType).toBe('invalidValue');
     expect(error.detail).toContain(`"${name}"`);
     expect(error.detail).toContain(expectedType);
+  });
+
+  it.each([
+    ['count', '12', 12],
+    ['count', ' -3 ', -3],
+    ['ratio', '0.5', 0.5],
+    ['ratio', '2e3', 2000],
+    ['scores', ['1', 2], [1, 2]],
+  ])("coerces Entra's string-typed number %s: %j", (name, value, expected) => {
+    expect(labUser({ [name]: value }).doc[name]).toEqual(expected);
   });
 
   it('wraps a single value for a multi-valued simple attribute', () => {
@@ -1222,5 +1227,62 @@ describe('the member limit: one number, whatever the members carry (issue 10, fi
       emails: Array.from({ length: INPUT_LIMITS.maxValues }, () => 1),
     };
     expect(errorOf(() => assertInputLimits(body)).detail).toMatch(/more than 10000 values/);
+  });
+});
+
+describe('normalizeInput: extension URNs nobody registered (SCHEMA_UNKNOWN_EXTENSIONS)', () => {
+  const UNKNOWN = 'urn:example:custom:2.0:User';
+  const bodies: [string, Record<string, unknown>][] = [
+    ['the nested form', withUser({ [UNKNOWN]: { tag: 'x' } })],
+    ["Entra's flat form", withUser({ [`${UNKNOWN}:tag`]: 'x' })],
+    [
+      "Entra's misspelled enterprise URN used as a key",
+      withUser({ 'urn:ietf:params:scim:schemas:extension:enterprise:2.0User': { department: 'x' } }),
+    ],
+  ];
+  const withMode = (mode: 'reject' | 'store' | 'ignore', seen: string[] = []) => {
+    const r = new SchemaRegistry();
+    r.setUnknownExtensions({ mode, onIgnored: (urn) => seen.push(urn) });
+    return r;
+  };
+
+  it.each(bodies)('reject (the default) refuses %s, naming the URN', (_what, body) => {
+    const error = errorOf(() => user(body));
+    expect(error.status).toBe(400);
+    expect(error.scimType).toBe('invalidValue');
+    expect(error.detail).toMatch(/urn:\S+ is not registered|" is not registered/);
+  });
+
+  it.each(bodies)('ignore drops %s and reports the URN', (_what, body) => {
+    const seen: string[] = [];
+    const result = normalizeInput(withMode('ignore', seen), 'User', body, 'create');
+    expect(result.doc).toEqual({ userName: 'bjensen' });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('store keeps both forms verbatim under the URN and lists it in schemas', () => {
+    const result = normalizeInput(
+      withMode('store'),
+      'User',
+      withUser({ [UNKNOWN]: { tag: 'x', deep: { a: [1] } }, [`${UNKNOWN}:flat`]: true }),
+      'create',
+    );
+    expect(result.doc[UNKNOWN]).toEqual({ tag: 'x', deep: { a: [1] }, flat: true });
+    expect(result.schemas).toEqual([USER_SCHEMA, UNKNOWN]);
+  });
+
+  it.each([
+    ['the core schema URN', withUser({ [USER_SCHEMA]: { nickName: 'n' } })],
+    [
+      'an attribute of the other resource type',
+      withUser({ 'urn:ietf:params:scim:schemas:core:2.0:Group:displayName': 'x' }),
+    ],
+    ['an unknown attribute of a known extension (flat)', withUser({ [`${ENT}:shoeSize`]: 9 })],
+    [
+      'a URN only in schemas',
+      withUser({ schemas: [USER_SCHEMA, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0User'] }),
+    ],
+  ])('never counts %s as an unregistered extension', (_what, body) => {
+    expect(() => user(body)).not.toThrow();
   });
 });

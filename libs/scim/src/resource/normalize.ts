@@ -189,9 +189,15 @@ function coerceSimple(attribute: AttributeDefinition, value: unknown, path: stri
       throw invalidValue(`Attribute "${path}" must be a boolean (true or false), got ${describe(value)}`);
     case 'integer':
       if (typeof value === 'number' && Number.isInteger(value)) return value;
+      // Entra sends numbers of custom attributes as strings ("42"), as it does booleans.
+      if (typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value)) return Number(value);
       throw invalidValue(`Attribute "${path}" must be an integer, got ${describe(value)}`);
     case 'decimal':
       if (typeof value === 'number' && Number.isFinite(value)) return value;
+      if (typeof value === 'string' && /^\s*-?\d{1,15}(\.\d{1,15})?([eE][+-]?\d{1,3})?\s*$/.test(value)) {
+        const number = Number(value);
+        if (Number.isFinite(number)) return number;
+      }
       throw invalidValue(`Attribute "${path}" must be a decimal number, got ${describe(value)}`);
     case 'dateTime':
       if (typeof value === 'string' && isXsdDateTime(value)) return value;
@@ -309,8 +315,45 @@ function normalizePassword(value: unknown): string | undefined {
 }
 
 /**
- * Turns a POST or PUT body into a canonical document. Unknown attributes and unknown schema URNs
- * are dropped, never rejected (Entra's misspelled `…enterprise:2.0User`, Microsoft's ADSCIM group
+ * A body key under an extension URN nobody registered (issue 15), handled as
+ * SCHEMA_UNKNOWN_EXTENSIONS says: `reject` names the URN in a 400, `store` keeps the values
+ * verbatim (nested under the URN, whichever form was sent), `ignore` drops them and reports the
+ * URN so that it can be logged and counted.
+ */
+function unregistered(
+  registry: SchemaRegistry,
+  resourceType: ResourceTypeName,
+  urn: string,
+  key: string,
+  raw: unknown,
+  stored: Map<string, Record<string, unknown>>,
+): void {
+  const policy = registry.unknownExtensions();
+  if (policy.mode === 'reject') {
+    throw invalidValue(
+      `The extension "${urn}" is not registered on this server, so its attributes would be lost; ` +
+        'an administrator registers it with POST /admin/schemas (see SCHEMA_UNKNOWN_EXTENSIONS)',
+    );
+  }
+  if (policy.mode === 'ignore') {
+    policy.onIgnored?.(urn);
+    return;
+  }
+  policy.onStored?.(resourceType, urn);
+  const current = [...stored.keys()].find((k) => k.toLowerCase() === urn.toLowerCase()) ?? urn;
+  const nested = stored.get(current) ?? {};
+  if (key === urn) {
+    if (clears(raw)) stored.delete(current);
+    else if (isPlainObject(raw)) stored.set(current, { ...nested, ...raw });
+    return;
+  }
+  if (clears(raw)) return;
+  stored.set(current, { ...nested, [key.slice(urn.length + 1)]: raw });
+}
+
+/**
+ * Turns a POST or PUT body into a canonical document. Unknown attributes and URNs listed only in
+ * `schemas` are dropped, never rejected (Entra's misspelled `…enterprise:2.0User`, Microsoft's ADSCIM group
  * URN, typos such as `adreses`), as are readOnly attributes (`id`, `meta`, Okta's `groups: []`).
  * `mode` only shapes error details: immutability is checked by `checkImmutable` against the
  * stored resource.
@@ -331,6 +374,8 @@ export function normalizeInput(
   // Keyed by canonical attribute path and filled in body order, so a later key wins over an
   // earlier spelling of the same attribute (`Active` after `active`).
   const values = new Map<string, unknown>();
+  /** SCHEMA_UNKNOWN_EXTENSIONS=store: unregistered extensions, verbatim, by URN as sent. */
+  const stored = new Map<string, Record<string, unknown>>();
   let password: string | undefined;
 
   const assign = (resolved: ResolvedAttribute, raw: unknown): void => {
@@ -367,6 +412,11 @@ export function normalizeInput(
       }
       continue;
     }
+    const unknownUrn = registry.unregisteredExtensionUrn(resourceType, key, raw);
+    if (unknownUrn !== undefined) {
+      unregistered(registry, resourceType, unknownUrn, key, raw, stored);
+      continue;
+    }
     // Top-level names may be plain, dotted or URN-qualified (`urn:…:enterprise:2.0:User:department`).
     const resolved = registry.resolveName(resourceType, key);
     if (resolved) assign(resolved, raw);
@@ -388,6 +438,12 @@ export function normalizeInput(
       doc[extension.id] = nested;
       schemas.push(extension.id);
     }
+  }
+
+  for (const [urn, nested] of stored) {
+    if (Object.keys(nested).length === 0) continue;
+    doc[urn] = nested;
+    schemas.push(urn);
   }
 
   // An optional extension that was not sent has no required attributes to miss.

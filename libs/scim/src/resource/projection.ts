@@ -214,9 +214,13 @@ export function compileProjection(
     return result;
   };
 
+  const excludedText = new Set((options.excludedAttributes ?? []).map((e) => formatAttrPath(e.path).toLowerCase()));
+  const excludesUrn = (urn: string): boolean => excludedText.has(urn.toLowerCase());
+
   const apply = (resource: Record<string, unknown>): Record<string, unknown> => {
     // `schemas` is always returned (RFC 7644 §3.4.2.5); set first so it leads the output.
     const out: Record<string, unknown> = { schemas: [] };
+    const stored: string[] = [];
     for (const [key, value] of Object.entries(resource)) {
       const extension = registry.extensionSchema(resourceType, key);
       if (extension) {
@@ -231,6 +235,20 @@ export function compileProjection(
         if (Object.keys(nested).length > 0) out[extension.id] = nested;
         continue;
       }
+      if (
+        registry.unknownExtensions().mode === 'store' &&
+        isPlainObject(value) &&
+        registry.unregisteredExtensionUrn(resourceType, key, value) === key
+      ) {
+        // Kept verbatim under SCHEMA_UNKNOWN_EXTENSIONS=store: no schema says what is in it, so it
+        // is returned whole by default and left out when `attributes` asks for particular ones.
+        // In the other modes such leftovers (of an earlier `store`) are not served.
+        if (!include && !excludesUrn(key)) {
+          out[key] = structuredClone(value);
+          stored.push(key);
+        }
+        continue;
+      }
       const resolved = registry.resolveName(resourceType, key);
       if (!resolved || resolved.extension || resolved.subAttribute) continue;
       const projected = projectAttribute(resolved, value);
@@ -242,6 +260,7 @@ export function compileProjection(
         .extensionSchemas(resourceType)
         .filter((e) => out[e.id] !== undefined)
         .map((e) => e.id),
+      ...stored,
     ];
     return out;
   };

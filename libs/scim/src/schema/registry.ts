@@ -31,6 +31,29 @@ export interface ResolvedAttribute {
   canonicalPath: string;
 }
 
+/** An extension schema registered at runtime (POST /admin/schemas), as the registry holds it. */
+export interface CustomExtension {
+  resourceType: ResourceTypeName;
+  required: boolean;
+  schema: SchemaDefinition;
+}
+
+export type UnknownExtensionMode = 'reject' | 'store' | 'ignore';
+
+export interface UnknownExtensionPolicy {
+  mode: UnknownExtensionMode;
+  /** Called for each URN dropped in `ignore` mode (the app logs and counts it). */
+  onIgnored?: (urn: string) => void;
+  /** Called for each URN kept in `store` mode (the app lists it in /Schemas as an open extension). */
+  onStored?: (resourceType: ResourceTypeName, urn: string) => void;
+}
+
+/** An unregistered extension some resource holds under SCHEMA_UNKNOWN_EXTENSIONS=store. */
+export interface OpenExtension {
+  resourceType: ResourceTypeName;
+  urn: string;
+}
+
 export interface RegistryDefinitions {
   schemas: SchemaDefinition[];
   resourceTypes: ResourceTypeDefinition[];
@@ -98,38 +121,131 @@ function nameIndex(attributes: AttributeDefinition[]): Map<string, AttributeDefi
  * Every name lookup is case-insensitive (RFC 7643 §2.1) and answers with the canonical case.
  */
 export class SchemaRegistry {
-  private readonly schemaList: SchemaDefinition[];
-  private readonly schemasById = new Map<string, SchemaDefinition>();
-  private readonly typeList: ResourceTypeDefinition[];
-  private readonly types = new Map<string, ResourceTypeIndex>();
+  private readonly base: RegistryDefinitions;
+  private schemaList: SchemaDefinition[] = [];
+  private schemasById = new Map<string, SchemaDefinition>();
+  private typeList: ResourceTypeDefinition[] = [];
+  private types = new Map<string, ResourceTypeIndex>();
   private readonly common: AttributeDefinition[];
   private readonly commonIndex: Map<string, AttributeDefinition>;
-  private readonly subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
+  private subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
+  private custom: CustomExtension[] = [];
+  private unknownPolicy: UnknownExtensionPolicy = { mode: 'reject' };
+  private open: OpenExtension[] = [];
 
   constructor(definitions: RegistryDefinitions = DEFAULT_DEFINITIONS) {
-    this.schemaList = [...definitions.schemas];
-    this.typeList = [...definitions.resourceTypes];
+    this.base = definitions;
     this.common = [...definitions.commonAttributes];
     this.commonIndex = nameIndex(this.common);
-    this.indexSubAttributes(this.common);
+    this.rebuild();
+  }
+
+  /**
+   * Replaces the extensions registered at runtime (issue 15) with `extensions`: the built-in
+   * schemas stay, each custom one is added to its resource type. The indexes are rebuilt and
+   * swapped in one synchronous step, so a request never sees half of a change.
+   */
+  setCustomExtensions(extensions: CustomExtension[]): void {
+    const previous = this.custom;
+    this.custom = extensions.map((e) => ({ ...e }));
+    try {
+      this.rebuild();
+    } catch (error) {
+      this.custom = previous;
+      this.rebuild();
+      throw error;
+    }
+  }
+
+  /** The extensions registered at runtime, in registration order. */
+  customExtensions(): CustomExtension[] {
+    return [...this.custom];
+  }
+
+  /** True for a schema Roster defines itself (core, EnterpriseUser, Roster's group extension). */
+  isBuiltIn(id: string): boolean {
+    const lower = id.toLowerCase();
+    return this.base.schemas.some((s) => s.id.toLowerCase() === lower);
+  }
+
+  /** What a request that uses an unregistered extension URN gets (SCHEMA_UNKNOWN_EXTENSIONS). */
+  unknownExtensions(): UnknownExtensionPolicy {
+    return this.unknownPolicy;
+  }
+
+  setUnknownExtensions(policy: UnknownExtensionPolicy): void {
+    this.unknownPolicy = policy;
+  }
+
+  /** The open extensions /Schemas lists in `store` mode (ids a registered schema took are left out). */
+  setOpenExtensions(extensions: OpenExtension[]): void {
+    this.open = extensions.filter((e) => !this.schemasById.has(e.urn.toLowerCase()));
+  }
+
+  /**
+   * /Schemas entries for the open extensions (RFC 7643 §7 has no "open" flag: no attributes and a
+   * description that says so), only while SCHEMA_UNKNOWN_EXTENSIONS is `store`.
+   */
+  openExtensionResources(baseUrl: string): SchemaResource[] {
+    if (this.unknownPolicy.mode !== 'store') return [];
+    return this.open.map((e) => ({
+      schemas: [SCHEMA_SCHEMA],
+      id: e.urn,
+      name: e.urn.slice(e.urn.lastIndexOf(':') + 1),
+      description:
+        `Open extension of ${e.resourceType}: not registered, its values are kept verbatim ` +
+        '(SCHEMA_UNKNOWN_EXTENSIONS=store), not validated and not filterable.',
+      attributes: [],
+      meta: { resourceType: 'Schema', location: joinUrl(baseUrl, `/Schemas/${e.urn}`) },
+    }));
+  }
+
+  private rebuild(): void {
+    const definitions = this.base;
+    const schemaList = [...definitions.schemas, ...this.custom.map((e) => e.schema)];
+    const typeList = definitions.resourceTypes.map((type) => ({
+      ...type,
+      schemaExtensions: [
+        ...type.schemaExtensions,
+        ...this.custom
+          .filter((e) => e.resourceType.toLowerCase() === type.id.toLowerCase())
+          .map((e) => ({ schema: e.schema.id, required: e.required })),
+      ],
+    }));
+    const schemasById = new Map<string, SchemaDefinition>();
+    const subIndex = new Map<AttributeDefinition, Map<string, AttributeDefinition>>();
+    const indexSubAttributes = (attributes: AttributeDefinition[]): void => {
+      for (const attribute of attributes) {
+        if (attribute.subAttributes) subIndex.set(attribute, nameIndex(attribute.subAttributes));
+      }
+    };
+    indexSubAttributes(this.common);
 
     const schemaIndexes = new Map<string, SchemaIndex>();
-    for (const schema of this.schemaList) {
-      this.schemasById.set(schema.id.toLowerCase(), schema);
-      schemaIndexes.set(schema.id.toLowerCase(), { definition: schema, attributes: nameIndex(schema.attributes) });
-      this.indexSubAttributes(schema.attributes);
+    for (const schema of schemaList) {
+      const key = schema.id.toLowerCase();
+      if (schemasById.has(key)) throw new Error(`The schema ${schema.id} is defined twice`);
+      schemasById.set(key, schema);
+      schemaIndexes.set(key, { definition: schema, attributes: nameIndex(schema.attributes) });
+      indexSubAttributes(schema.attributes);
     }
     const schemaIndex = (id: string, owner: string): SchemaIndex => {
       const found = schemaIndexes.get(id.toLowerCase());
       if (!found) throw new Error(`Resource type ${owner} refers to the unknown schema ${id}`);
       return found;
     };
-    for (const type of this.typeList) {
+    const types = new Map<string, ResourceTypeIndex>();
+    for (const type of typeList) {
       const core = schemaIndex(type.schema, type.id);
       const extensions = type.schemaExtensions.map((e) => schemaIndex(e.schema, type.id));
       const byIdLength = [core, ...extensions].sort((a, b) => b.definition.id.length - a.definition.id.length);
-      this.types.set(type.id.toLowerCase(), { definition: type, core, extensions, byIdLength });
+      types.set(type.id.toLowerCase(), { definition: type, core, extensions, byIdLength });
     }
+    this.schemaList = schemaList;
+    this.typeList = typeList;
+    this.schemasById = schemasById;
+    this.subIndex = subIndex;
+    this.types = types;
   }
 
   /** User, Group, EnterpriseUser, then Roster's group extension. */
@@ -225,6 +341,29 @@ export class SchemaRegistry {
     return undefined;
   }
 
+  /**
+   * The extension URN a body key uses when no registered schema covers it: the key itself for
+   * the nested form (`"urn:…:User": {...}`), the key up to its last colon for Entra's flat form
+   * (`"urn:…:User:costCenter": "42"`). Undefined for keys that are not URNs, that belong to a
+   * registered schema (an unknown attribute of a known schema is a typo, dropped like core typos),
+   * or that name the core schema.
+   */
+  unregisteredExtensionUrn(resourceType: ResourceTypeName, key: string, value: unknown): string | undefined {
+    if (!/^urn:[^:]+:./i.test(key)) return undefined;
+    const lower = key.toLowerCase();
+    this.index(resourceType);
+    // Any schema counts, the other resource type's too: `urn:…:core:2.0:Group:displayName` on a
+    // User is a wrong attribute (invalidPath in PATCH, dropped in a body), not an extension.
+    const known = this.schemaList.some((s) => {
+      const id = s.id.toLowerCase();
+      return lower === id || lower.startsWith(`${id}:`) || lower.startsWith(`${id}.`);
+    });
+    if (known) return undefined;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return key;
+    const colon = key.lastIndexOf(':');
+    return colon > 4 ? key.slice(0, colon) : undefined;
+  }
+
   /** GET /Schemas/{id}; a 404 ScimError for an unknown id. */
   schemaResource(id: string, baseUrl: string): SchemaResource {
     const schema = this.schema(id);
@@ -274,12 +413,6 @@ export class SchemaRegistry {
     const type = this.types.get(resourceType.toLowerCase());
     if (!type) throw new Error(`Unknown resource type ${resourceType}`);
     return type;
-  }
-
-  private indexSubAttributes(attributes: AttributeDefinition[]): void {
-    for (const attribute of attributes) {
-      if (attribute.subAttributes) this.subIndex.set(attribute, nameIndex(attribute.subAttributes));
-    }
   }
 }
 
