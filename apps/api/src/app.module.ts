@@ -13,6 +13,7 @@ import { APP_CONFIG, AppConfig } from './config';
 import { DatabaseModule } from './database.module';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthController } from './health/health.controller';
+import { LandingModule } from './landing/landing.module';
 import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
 import { OpsModule } from './ops/ops.module';
@@ -30,6 +31,7 @@ export class AppModule {
         DatabaseModule.register(),
         AuthModule,
         DiscoveryModule,
+        LandingModule,
         UsersModule,
         GroupsModule,
         BulkModule,

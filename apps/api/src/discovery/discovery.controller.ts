@@ -23,13 +23,6 @@ const NoFilter = ApiQuery({
 export class DiscoveryController {
   constructor(private readonly discovery: DiscoveryService) {}
 
-  @Get()
-  @ApiOperation({ summary: 'API root: the ServiceProviderConfig.' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scimContent(SPC_EXAMPLE) })
-  root(): ServiceProviderConfigResource {
-    return this.discovery.serviceProviderConfig();
-  }
-
   @Get('v2/ServiceProviderConfig')
   @ApiOperation({ summary: 'What this server implements (RFC 7643 §5).' })
   @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scimContent(SPC_EXAMPLE) })

@@ -26,6 +26,17 @@ ul.scopes{padding-left:1.25rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 .divider{text-align:center;color:var(--muted);margin:1.25rem 0 .5rem}
 footer{margin-top:1rem;font-size:.875rem;color:var(--muted)}
+main.wide{max-width:48rem}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em;word-break:break-all}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.5rem 0}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0}
+@media (max-width:30rem){dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}
+ul.links{padding-left:1.25rem}
+a{color:var(--accent)}
+.state{border-left:4px solid;padding:.5rem .75rem}
+.state.ok{border-color:#1a7f37;background:#e9f6ec;color:#0f3d1c}
+.state.bad{border-color:var(--danger);background:#fdecec;color:#5c0b0e}
 `;
 
 export function layoutPage(title: string, content: SafeHtml): SafeHtml {
