@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiQuery, ApiResponse } from '@nestjs/swagger';
 
 /** Where the component schemas generated from the schema registry live (openapi-schemas.ts). */
 export const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -99,6 +99,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'The resource does not exist.',
   409: 'A unique attribute (userName, externalId, displayName) is taken.',
   412: 'If-Match did not match the current ETag.',
+  405: 'The method is not supported on this endpoint (Allow lists the ones that are).',
   413: 'The body is larger than this endpoint accepts.',
   415: 'The body has a media type this endpoint does not take.',
   429: 'Too many requests; retry after Retry-After seconds.',
@@ -125,10 +126,10 @@ export function scimErrorResponse(status: number, overrides: Partial<ErrorExampl
   };
 }
 
-/** The SCIM error responses every protected SCIM operation can give, plus the ones named. */
+/** The SCIM error responses every SCIM operation can give, plus the ones named (401 and 403 come with @Scopes). */
 export const ScimErrors = (...statuses: number[]): MethodDecorator =>
   applyDecorators(
-    ...[...new Set([400, 401, 403, 429, 500, ...statuses])]
+    ...[...new Set([400, 429, 500, ...statuses])]
       .sort((a, b) => a - b)
       .map((status) => ApiResponse(scimErrorResponse(status))),
   );
@@ -138,15 +139,21 @@ export const ProjectionQuery = (): MethodDecorator =>
     ApiQuery({
       name: 'attributes',
       required: false,
+      type: String,
       description: 'Comma-separated attributes to return (RFC 7644 §3.4.2.5), e.g. `userName,emails[type eq "work"]`.',
     }),
-    ApiQuery({ name: 'excludedAttributes', required: false, description: 'Comma-separated attributes to leave out.' }),
+    ApiQuery({
+      name: 'excludedAttributes',
+      required: false,
+      type: String,
+      description: 'Comma-separated attributes to leave out.',
+    }),
   );
 
 export const ListQueries = (example: string): MethodDecorator =>
   applyDecorators(
-    ApiQuery({ name: 'filter', required: false, description: 'RFC 7644 §3.4.2.2 filter.', example }),
-    ApiQuery({ name: 'sortBy', required: false }),
+    ApiQuery({ name: 'filter', required: false, type: String, description: 'RFC 7644 §3.4.2.2 filter.', example }),
+    ApiQuery({ name: 'sortBy', required: false, type: String, description: 'Attribute to sort by, e.g. userName.' }),
     ApiQuery({ name: 'sortOrder', required: false, enum: ['ascending', 'descending'] }),
     ApiQuery({
       name: 'startIndex',
@@ -160,7 +167,12 @@ export const ListQueries = (example: string): MethodDecorator =>
       description: 'Page size (clamped to filter.maxResults).',
       schema: { type: 'integer', minimum: 0 },
     }),
-    ApiQuery({ name: 'cursor', required: false, description: 'RFC 9865 cursor; empty for the first page.' }),
+    ApiQuery({
+      name: 'cursor',
+      required: false,
+      type: String,
+      description: 'RFC 9865 cursor; empty for the first page.',
+    }),
     ProjectionQuery(),
   );
 
@@ -168,6 +180,7 @@ export const IfMatchHeader = (): MethodDecorator =>
   ApiHeader({
     name: 'If-Match',
     required: false,
+    schema: { type: 'string', example: 'W/"3"' },
     description: 'Apply only if the resource still has this ETag (412 otherwise).',
   });
 
@@ -175,5 +188,10 @@ export const PreferHeader = (): MethodDecorator =>
   ApiHeader({
     name: 'Prefer',
     required: false,
+    schema: { type: 'string', enum: ['return=minimal', 'return=representation'] },
     description: '`return=minimal` answers 204 without a body; `return=representation` answers with the resource.',
   });
+
+/** A SCIM request body typed by a component schema, with its example. */
+export const ScimBody = (schema: string, example: object): MethodDecorator =>
+  ApiBody({ schema: schemaRef(schema), examples: { example: { summary: `A ${schema}`, value: example } } });

@@ -59,7 +59,7 @@ export class LandingController {
   })
   @ApiOkResponse({
     description: 'RFC 7643 §5 ServiceProviderConfig, or the landing page for Accept: text/html.',
-    content: { ...scimContent(SPC_EXAMPLE), 'text/html': { schema: { type: 'string' } } },
+    content: { ...scimContent(SPC_EXAMPLE, 'ServiceProviderConfig'), 'text/html': { schema: { type: 'string' } } },
   })
   @ApiResponse({
     status: 401,
