@@ -29,6 +29,7 @@ describe('Landing page at / and /v2', () => {
     expectStrictPage(page.headers);
     expect(page.text).toContain(`<code id="scim-base-url">${server.baseUrl}/v2</code>`);
     expect(page.text).toContain(`<code id="mcp-url">${server.baseUrl}/v2/mcp</code>`);
+    expect(page.text).toContain('href="/console"');
     expect(page.text).toContain('href="/docs"');
     expect(page.text).toContain('href="/docs/openapi.json"');
     expect(page.text).toMatch(

@@ -17,6 +17,11 @@ const PAGES = new Set([
   'POST /v2/Login/Oidc',
   'GET /v2/Login/Oidc/Callback',
   'POST /v2/Login/Oauth2/Authorize',
+  'GET /console',
+  'GET /console/Assets/console.js',
+  'GET /console/Users',
+  'GET /console/Users/:id',
+  'POST /console/Users/:id/Active',
 ]);
 
 describe('OpenAPI document', () => {

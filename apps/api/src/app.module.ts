@@ -13,6 +13,7 @@ import { APP_CONFIG, AppConfig } from './config';
 import { DatabaseModule } from './database.module';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { HealthController } from './health/health.controller';
+import { ConsoleModule } from './console/console.module';
 import { LandingModule } from './landing/landing.module';
 import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
@@ -32,6 +33,7 @@ export class AppModule {
         AuthModule,
         DiscoveryModule,
         LandingModule,
+        ConsoleModule,
         UsersModule,
         GroupsModule,
         BulkModule,

@@ -109,7 +109,7 @@ export class LandingController {
         mcpUrl: resourceUrl(this.config, 'mcp'),
         ready: await this.ping(),
         database: this.prisma.kind,
-        consoleUrl: undefined,
+        consoleUrl: '/console',
       }),
     );
   }

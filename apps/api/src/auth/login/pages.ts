@@ -37,6 +37,21 @@ a{color:var(--accent)}
 .state{border-left:4px solid;padding:.5rem .75rem}
 .state.ok{border-color:#1a7f37;background:#e9f6ec;color:#0f3d1c}
 .state.bad{border-color:var(--danger);background:#fdecec;color:#5c0b0e}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem;z-index:1}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.console-header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;background:var(--card);border-bottom:1px solid var(--line)}
+.console-header .brand{font-weight:700;color:var(--fg);text-decoration:none}
+.console-header nav{display:flex;gap:1rem}
+.console-header nav a{padding:.25rem 0}
+.console-header nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}
+.console-header .signout{margin-left:auto;display:flex;gap:.5rem;align-items:center}
+main.console{max-width:64rem;margin:1.5rem auto;padding:0 1rem}
+.searchrow{display:flex;gap:.5rem}
+input[type=search]{flex:1;min-width:0;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:#fff;color:var(--fg)}
+table.list{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line)}
+table.list th,table.list td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+.badge.off{color:#5c0b0e;background:#fdecec;border-radius:.25rem;padding:.05rem .4rem}
+button.danger{background:var(--danger);border-color:var(--danger)}
 `;
 
 export function layoutPage(title: string, content: SafeHtml): SafeHtml {

@@ -1,0 +1,229 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { ScimError } from '@roster/scim';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../auth/decorators';
+import { redirect, SafeHtml } from '../auth/login/html';
+import { PageExceptionFilter } from '../auth/login/page-exception.filter';
+import { messagePage } from '../auth/login/pages';
+import { RolesService } from '../auth/login/roles.service';
+import { BrowserSession, SessionService } from '../auth/login/session.service';
+import { isResourceId } from '../common/etag';
+import { listLimits, parseListQuery } from '../common/list-query';
+import { APP_CONFIG, AppConfig } from '../config';
+import { UsersService } from '../users/users.service';
+import { CONSOLE_SCRIPT } from './console.assets';
+import { ConsoleFrame, userPage, usersPage, usersResults, UsersList } from './console.pages';
+import { MAX_SEARCH_LENGTH, userSearchFilter } from './console-search';
+
+const PAGE_SIZE = 25;
+const EXPIRED_FORM = 'This form has expired or did not come from Roster. Go back, reload the page and try again.';
+
+/** The console's pages may run their one same-origin script and fetch from this origin; nothing else. */
+const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; " +
+  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function send(reply: FastifyReply, body: SafeHtml | string, status = 200): FastifyReply {
+  return reply
+    .status(status)
+    .headers({
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': CONSOLE_CSP,
+      'x-frame-options': 'DENY',
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    })
+    .send(typeof body === 'string' ? body : body.value);
+}
+
+type Form = Record<string, unknown>;
+
+/**
+ * The administrators' console: server-rendered pages for members of ROSTER_ADMIN_GROUPS, signed
+ * in through Roster's sign-in pages (the same browser session as the OAuth flow). Every change
+ * goes through the services SCIM uses, with If-Match; every form that changes something carries
+ * the session's CSRF token.
+ */
+@ApiExcludeController()
+@Public()
+@UseFilters(PageExceptionFilter)
+@Controller('console')
+export class ConsoleController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessions: SessionService,
+    private readonly roles: RolesService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Get('Assets/console.js')
+  script(@Res() reply: FastifyReply): FastifyReply {
+    return reply
+      .headers({
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'public, max-age=3600',
+        'x-content-type-options': 'nosniff',
+      })
+      .send(CONSOLE_SCRIPT);
+  }
+
+  @Get()
+  async home(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const admin = await this.admin(request, reply);
+    return admin ? redirect(reply, '/console/Users') : reply;
+  }
+
+  @Get('Users')
+  async usersList(@Query() query: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const admin = await this.admin(request, reply);
+    if (!admin) {
+      return reply;
+    }
+    const q = typeof query.q === 'string' ? query.q.slice(0, MAX_SEARCH_LENGTH) : '';
+    const cursor = typeof query.cursor === 'string' && query.cursor.length <= 2000 ? query.cursor : '';
+    const list = await this.search(q, cursor);
+    if (query.fragment === '1') {
+      return send(reply, usersResults(list));
+    }
+    return send(reply, usersPage(this.frame(admin), list));
+  }
+
+  @Get('Users/:id')
+  async user(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const admin = await this.admin(request, reply);
+    if (!admin) {
+      return reply;
+    }
+    return this.renderUser(reply, admin, id);
+  }
+
+  @Post('Users/:id/Active')
+  async setActive(
+    @Param('id') id: string,
+    @Body() body: Form,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const admin = await this.admin(request, reply);
+    if (!admin) {
+      return reply;
+    }
+    if (!this.sessions.csrfValid(admin, body?.csrf_token)) {
+      return send(reply, messagePage('Please try again', EXPIRED_FORM), 403);
+    }
+    const version = typeof body.version === 'string' && /^\d{1,12}$/.test(body.version) ? body.version : undefined;
+    if (!version || (body.active !== 'true' && body.active !== 'false')) {
+      return send(reply, messagePage('Bad request', 'The form was incomplete. Reload the page and try again.'), 400);
+    }
+    const active = body.active === 'true';
+    try {
+      await this.users.patch(
+        id,
+        {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'active', value: active }],
+        },
+        `W/"${version}"`,
+      );
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 412) {
+        return this.renderUser(
+          reply,
+          admin,
+          id,
+          {
+            error:
+              'This user was changed by someone else since you opened the page; nothing was changed. Here is the current state.',
+          },
+          409,
+        );
+      }
+      throw error;
+    }
+    return redirect(reply, `/console/Users/${id}?done=${active ? 'reactivated' : 'deactivated'}`);
+  }
+
+  private async renderUser(
+    reply: FastifyReply,
+    admin: BrowserSession,
+    id: string,
+    messages: { error?: string } = {},
+    status = 200,
+  ): Promise<FastifyReply> {
+    if (!isResourceId(id)) {
+      return send(reply, messagePage('Not found', 'There is no such user.'), 404);
+    }
+    let result;
+    try {
+      result = await this.users.get(id);
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 404) {
+        return send(reply, messagePage('Not found', 'There is no such user.'), 404);
+      }
+      throw error;
+    }
+    const done = (reply.request.query as Form | undefined)?.done;
+    return send(
+      reply,
+      userPage(this.frame(admin), {
+        id,
+        version: result.version,
+        resource: result.resource,
+        error: messages.error,
+        notice: done === 'deactivated' ? 'Deactivated.' : done === 'reactivated' ? 'Reactivated.' : undefined,
+      }),
+      status,
+    );
+  }
+
+  private async search(q: string, cursor: string): Promise<UsersList> {
+    const filter = userSearchFilter(q);
+    try {
+      const result = await this.users.list(
+        parseListQuery({ ...(filter ? { filter } : {}), count: String(PAGE_SIZE), cursor }, listLimits(this.config)),
+      );
+      const rows = (result.Resources).map((r) => ({
+        id: String(r.id),
+        userName: String(r.userName),
+        displayName: typeof r.displayName === 'string' ? r.displayName : undefined,
+        active: r.active !== false,
+      }));
+      return { q, rows, total: result.totalResults, nextCursor: result.nextCursor };
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 400) {
+        return { q, rows: [], total: 0, error: `Not a search Roster can run: ${error.detail}` };
+      }
+      throw error;
+    }
+  }
+
+  private frame(admin: BrowserSession): ConsoleFrame {
+    const user = admin.user!;
+    return { csrf: admin.record.csrfToken, who: user.userName, section: 'Users' };
+  }
+
+  /** The signed-in administrator's session; otherwise the reply is sent (sign-in redirect or refusal). */
+  private async admin(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
+    const session = await this.sessions.current(request);
+    if (!session?.user) {
+      redirect(reply, `/v2/Login?return_to=${encodeURIComponent(request.url.slice(0, 2000))}`);
+      return undefined;
+    }
+    if (!(await this.roles.isAdmin(session.user.id))) {
+      send(
+        reply,
+        messagePage(
+          'Not an administrator',
+          `You are signed in as ${session.user.userName}, who is not a member of an administrators' group.`,
+          'Ask an administrator to add you to one of the groups named in ROSTER_ADMIN_GROUPS.',
+        ),
+        403,
+      );
+      return undefined;
+    }
+    return session;
+  }
+}
