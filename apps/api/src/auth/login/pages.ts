@@ -50,7 +50,8 @@ main.console{max-width:64rem;margin:1.5rem auto;padding:0 1rem}
 input[type=search]{flex:1;min-width:0;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:#fff;color:var(--fg)}
 table.list{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line)}
 table.list th,table.list td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
-.badge.off{color:#5c0b0e;background:#fdecec;border-radius:.25rem;padding:.05rem .4rem}
+.badge.off{color:#5c0b0e;background:#fdecec;border-radius:.25rem;padding:.05rem .4rem;white-space:nowrap}
+@media (max-width:30rem){table.list th,table.list td{padding:.45rem .35rem}}
 button.danger{background:var(--danger);border-color:var(--danger)}
 `;
 
