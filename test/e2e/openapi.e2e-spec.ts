@@ -22,6 +22,10 @@ const PAGES = new Set([
   'GET /console/Users',
   'GET /console/Users/:id',
   'POST /console/Users/:id/Active',
+  'GET /console/Groups',
+  'GET /console/Groups/:id',
+  'POST /console/Groups/:id/Members',
+  'POST /console/Groups/:id/Members/Remove',
 ]);
 
 describe('OpenAPI document', () => {

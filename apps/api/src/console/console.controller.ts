@@ -3,41 +3,20 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { ScimError } from '@roster/scim';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators';
-import { redirect, SafeHtml } from '../auth/login/html';
+import { redirect } from '../auth/login/html';
 import { PageExceptionFilter } from '../auth/login/page-exception.filter';
 import { messagePage } from '../auth/login/pages';
-import { RolesService } from '../auth/login/roles.service';
-import { BrowserSession, SessionService } from '../auth/login/session.service';
+import { BrowserSession } from '../auth/login/session.service';
 import { isResourceId } from '../common/etag';
 import { listLimits, parseListQuery } from '../common/list-query';
 import { APP_CONFIG, AppConfig } from '../config';
 import { UsersService } from '../users/users.service';
+import { ConsoleAccess, formVersion, send } from './console-access';
 import { CONSOLE_SCRIPT } from './console.assets';
-import { ConsoleFrame, userPage, usersPage, usersResults, UsersList } from './console.pages';
+import { userPage, usersPage, usersResults, UsersList } from './console.pages';
 import { MAX_SEARCH_LENGTH, userSearchFilter } from './console-search';
 
 const PAGE_SIZE = 25;
-const EXPIRED_FORM = 'This form has expired or did not come from Roster. Go back, reload the page and try again.';
-
-/** The console's pages may run their one same-origin script and fetch from this origin; nothing else. */
-const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; " +
-  "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-function send(reply: FastifyReply, body: SafeHtml | string, status = 200): FastifyReply {
-  return reply
-    .status(status)
-    .headers({
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': CONSOLE_CSP,
-      'x-frame-options': 'DENY',
-      'cache-control': 'no-store',
-      pragma: 'no-cache',
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
-    })
-    .send(typeof body === 'string' ? body : body.value);
-}
 
 type Form = Record<string, unknown>;
 
@@ -54,8 +33,7 @@ type Form = Record<string, unknown>;
 export class ConsoleController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly sessions: SessionService,
-    private readonly roles: RolesService,
+    private readonly access: ConsoleAccess,
     private readonly users: UsersService,
   ) {}
 
@@ -72,13 +50,13 @@ export class ConsoleController {
 
   @Get()
   async home(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const admin = await this.admin(request, reply);
+    const admin = await this.access.admin(request, reply);
     return admin ? redirect(reply, '/console/Users') : reply;
   }
 
   @Get('Users')
   async usersList(@Query() query: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const admin = await this.admin(request, reply);
+    const admin = await this.access.admin(request, reply);
     if (!admin) {
       return reply;
     }
@@ -88,12 +66,12 @@ export class ConsoleController {
     if (query.fragment === '1') {
       return send(reply, usersResults(list));
     }
-    return send(reply, usersPage(this.frame(admin), list));
+    return send(reply, usersPage(this.access.frame(admin, 'Users'), list));
   }
 
   @Get('Users/:id')
   async user(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const admin = await this.admin(request, reply);
+    const admin = await this.access.admin(request, reply);
     if (!admin) {
       return reply;
     }
@@ -107,14 +85,11 @@ export class ConsoleController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const admin = await this.admin(request, reply);
+    const admin = await this.access.adminForm(request, reply, body?.csrf_token);
     if (!admin) {
       return reply;
     }
-    if (!this.sessions.csrfValid(admin, body?.csrf_token)) {
-      return send(reply, messagePage('Please try again', EXPIRED_FORM), 403);
-    }
-    const version = typeof body.version === 'string' && /^\d{1,12}$/.test(body.version) ? body.version : undefined;
+    const version = formVersion(body.version);
     if (!version || (body.active !== 'true' && body.active !== 'false')) {
       return send(reply, messagePage('Bad request', 'The form was incomplete. Reload the page and try again.'), 400);
     }
@@ -168,7 +143,7 @@ export class ConsoleController {
     const done = (reply.request.query as Form | undefined)?.done;
     return send(
       reply,
-      userPage(this.frame(admin), {
+      userPage(this.access.frame(admin, 'Users'), {
         id,
         version: result.version,
         resource: result.resource,
@@ -185,7 +160,7 @@ export class ConsoleController {
       const result = await this.users.list(
         parseListQuery({ ...(filter ? { filter } : {}), count: String(PAGE_SIZE), cursor }, listLimits(this.config)),
       );
-      const rows = (result.Resources).map((r) => ({
+      const rows = result.Resources.map((r) => ({
         id: String(r.id),
         userName: String(r.userName),
         displayName: typeof r.displayName === 'string' ? r.displayName : undefined,
@@ -198,32 +173,5 @@ export class ConsoleController {
       }
       throw error;
     }
-  }
-
-  private frame(admin: BrowserSession): ConsoleFrame {
-    const user = admin.user!;
-    return { csrf: admin.record.csrfToken, who: user.userName, section: 'Users' };
-  }
-
-  /** The signed-in administrator's session; otherwise the reply is sent (sign-in redirect or refusal). */
-  private async admin(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
-    const session = await this.sessions.current(request);
-    if (!session?.user) {
-      redirect(reply, `/v2/Login?return_to=${encodeURIComponent(request.url.slice(0, 2000))}`);
-      return undefined;
-    }
-    if (!(await this.roles.isAdmin(session.user.id))) {
-      send(
-        reply,
-        messagePage(
-          'Not an administrator',
-          `You are signed in as ${session.user.userName}, who is not a member of an administrators' group.`,
-          'Ask an administrator to add you to one of the groups named in ROSTER_ADMIN_GROUPS.',
-        ),
-        403,
-      );
-      return undefined;
-    }
-    return session;
   }
 }
