@@ -26,6 +26,11 @@ const PAGES = new Set([
   'GET /console/Groups/:id',
   'POST /console/Groups/:id/Members',
   'POST /console/Groups/:id/Members/Remove',
+  'GET /console/Connections',
+  'POST /console/Connections/Tokens',
+  'POST /console/Connections/Tokens/:id/Revoke',
+  'POST /console/Connections/Clients/:id/Revoke',
+  'POST /console/Connections/Grants/:id/Revoke',
 ]);
 
 describe('OpenAPI document', () => {

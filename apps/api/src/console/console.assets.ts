@@ -7,6 +7,19 @@ export const CONSOLE_SCRIPT_PATH = '/console/Assets/console.js';
  */
 export const CONSOLE_SCRIPT = `(() => {
   'use strict';
+  for (const button of document.querySelectorAll('button[data-copy]')) {
+    button.addEventListener('click', async () => {
+      const field = document.getElementById(button.getAttribute('data-copy'));
+      if (!field) return;
+      field.select();
+      try {
+        await navigator.clipboard.writeText(field.value);
+        button.textContent = 'Copied';
+      } catch {
+        button.textContent = 'Select and copy';
+      }
+    });
+  }
   const form = document.querySelector('form[data-live-search]');
   const results = document.getElementById('results');
   if (!form || !results) return;

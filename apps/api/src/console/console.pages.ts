@@ -6,7 +6,7 @@ export interface ConsoleFrame {
   csrf: string;
   /** Who is signed in, as the header shows it. */
   who: string;
-  section: 'Users' | 'Groups';
+  section: 'Users' | 'Groups' | 'Connections';
 }
 
 /** The console's frame: one stylesheet, one deferred script, navigation, the signed-in user and sign-out. */
@@ -28,6 +28,9 @@ export function consolePage(title: string, frame: ConsoleFrame, content: SafeHtm
           <nav aria-label="Console">
             <a href="/console/Users" ${frame.section === 'Users' ? html`aria-current="page"` : ''}>Users</a>
             <a href="/console/Groups" ${frame.section === 'Groups' ? html`aria-current="page"` : ''}>Groups</a>
+            <a href="/console/Connections" ${frame.section === 'Connections' ? html`aria-current="page"` : ''}
+              >Connections</a
+            >
           </nav>
           <form method="post" action="/v2/Login/SignOut" class="signout">
             <input type="hidden" name="csrf_token" value="${frame.csrf}" />

@@ -52,6 +52,10 @@ table.list{width:100%;border-collapse:collapse;background:var(--card);border:1px
 table.list th,table.list td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
 .badge.off{color:#5c0b0e;background:#fdecec;border-radius:.25rem;padding:.05rem .4rem;white-space:nowrap}
 @media (max-width:30rem){table.list th,table.list td{padding:.45rem .35rem}}
+fieldset.plain{border:none;padding:0;margin:1rem 0 0}fieldset.plain legend{font-weight:600}
+.created{margin:1rem 0;border-color:var(--accent)}
+h3{font-size:1rem;margin:1rem 0 .25rem}
+input[readonly]{flex:1;min-width:0;font:inherit;font-family:ui-monospace,monospace;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:#fff;color:var(--fg)}
 button.danger{background:var(--danger);border-color:var(--danger)}
 `;
 
