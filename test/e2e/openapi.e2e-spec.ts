@@ -26,6 +26,7 @@ const PAGES = new Set([
   'GET /console/Groups/:id',
   'POST /console/Groups/:id/Members',
   'POST /console/Groups/:id/Members/Remove',
+  'GET /console/Link',
   'GET /console/Connections',
   'POST /console/Connections/Tokens',
   'POST /console/Connections/Tokens/:id/Revoke',

@@ -4,6 +4,7 @@ import { redirect, SafeHtml } from '../auth/login/html';
 import { messagePage } from '../auth/login/pages';
 import { RolesService } from '../auth/login/roles.service';
 import { BrowserSession, SessionService } from '../auth/login/session.service';
+import { CONSOLE_LINK_METHOD } from './console-link.service';
 import { ConsoleFrame } from './console.pages';
 
 export const EXPIRED_FORM =
@@ -40,6 +41,10 @@ export class ConsoleAccess {
   /** The signed-in administrator's session; otherwise the reply is sent (sign-in redirect or refusal). */
   async admin(request: FastifyRequest, reply: FastifyReply): Promise<BrowserSession | undefined> {
     const session = await this.sessions.current(request);
+    // Opened with a one-time link printed by `roster console link`: the admin token holder.
+    if (session && !session.user && session.record.method === CONSOLE_LINK_METHOD) {
+      return session;
+    }
     if (!session?.user) {
       redirect(reply, `/v2/Login?return_to=${encodeURIComponent(request.url.slice(0, 2000))}`);
       return undefined;
@@ -70,7 +75,7 @@ export class ConsoleAccess {
   }
 
   frame(admin: BrowserSession, section: ConsoleFrame['section']): ConsoleFrame {
-    return { csrf: admin.record.csrfToken, who: admin.user?.userName ?? '', section };
+    return { csrf: admin.record.csrfToken, who: admin.user?.userName ?? 'Admin token holder', section };
   }
 }
 

@@ -6,12 +6,13 @@ import { Public } from '../auth/decorators';
 import { redirect } from '../auth/login/html';
 import { PageExceptionFilter } from '../auth/login/page-exception.filter';
 import { messagePage } from '../auth/login/pages';
-import { BrowserSession } from '../auth/login/session.service';
+import { BrowserSession, SessionService } from '../auth/login/session.service';
 import { isResourceId } from '../common/etag';
 import { listLimits, parseListQuery } from '../common/list-query';
 import { APP_CONFIG, AppConfig } from '../config';
 import { UsersService } from '../users/users.service';
 import { ConsoleAccess, formVersion, send } from './console-access';
+import { CONSOLE_LINK_METHOD, ConsoleLinkService } from './console-link.service';
 import { CONSOLE_SCRIPT } from './console.assets';
 import { userPage, usersPage, usersResults, UsersList } from './console.pages';
 import { MAX_SEARCH_LENGTH, userSearchFilter } from './console-search';
@@ -35,6 +36,8 @@ export class ConsoleController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly access: ConsoleAccess,
     private readonly users: UsersService,
+    private readonly sessions: SessionService,
+    private readonly links: ConsoleLinkService,
   ) {}
 
   @Get('Assets/console.js')
@@ -46,6 +49,24 @@ export class ConsoleController {
         'x-content-type-options': 'nosniff',
       })
       .send(CONSOLE_SCRIPT);
+  }
+
+  /** The one-time link of `roster console link`: taken once, it opens a session for the admin token holder. */
+  @Get('Link')
+  async link(@Query('code') code: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!(await this.links.redeem(code))) {
+      return send(
+        reply,
+        messagePage(
+          'Link not valid',
+          'This sign-in link is unknown, was already used, or has expired.',
+          'Print a new one with `roster console link`, or sign in with a directory account.',
+        ),
+        403,
+      );
+    }
+    await this.sessions.startWithoutUser(reply, await this.sessions.current(request), CONSOLE_LINK_METHOD);
+    return redirect(reply, '/console/Users');
   }
 
   @Get()
