@@ -80,5 +80,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
       testTimeout: 120000,
     },
+    {
+      ...common,
+      // Not a test suite: `npm run screenshots` writes screenshots/ for reviewers.
+      displayName: 'screenshots',
+      testMatch: ['<rootDir>/test/screenshots/**/*.screenshots.ts'],
+      testTimeout: 300000,
+    },
   ],
 };

@@ -66,7 +66,8 @@ async function openAuthorizeDialog(page: Page): Promise<Locator> {
 }
 
 async function closeDialog(dialog: Locator): Promise<void> {
-  await dialog.locator('.btn-done').click();
+  // One Close button per security scheme (bearer, OAuth 2.0 flows); any of them closes the dialog.
+  await dialog.locator('.btn-done').first().click();
   await dialog.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
 }
 

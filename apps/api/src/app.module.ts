@@ -15,6 +15,8 @@ import { DiscoveryModule } from './discovery/discovery.module';
 import { EventsCoreModule } from './events/events-core.module';
 import { EventsModule } from './events/events.module';
 import { HealthController } from './health/health.controller';
+import { ConsoleModule } from './console/console.module';
+import { LandingModule } from './landing/landing.module';
 import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
 import { OpsModule } from './ops/ops.module';
@@ -34,6 +36,8 @@ export class AppModule {
         EventsCoreModule,
         AuthModule,
         DiscoveryModule,
+        LandingModule,
+        ConsoleModule,
         UsersModule,
         GroupsModule,
         BulkModule,

@@ -1,6 +1,23 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { SchemaRegistry } from '@roster/scim';
 import { AppConfig } from './config';
+import { OAUTH_COMPONENT_SCHEMAS } from './openapi-oauth-schemas';
+import { registryComponentSchemas } from './openapi-schemas';
+import { versionInfo } from './ops/version';
+
+/** The order of the Swagger UI's sections: what SCIM clients use first, plumbing last. */
+export const TAG_ORDER: { name: string; description: string }[] = [
+  { name: 'Users', description: 'SCIM users (RFC 7644 §3).' },
+  { name: 'Groups', description: 'SCIM groups, their members and logos.' },
+  { name: 'Bulk', description: 'Many operations in one request (RFC 7644 §3.7).' },
+  { name: 'Me', description: 'The user the token belongs to (RFC 7644 §3.11).' },
+  { name: 'Discovery', description: 'ServiceProviderConfig, ResourceTypes and Schemas (RFC 7644 §4).' },
+  { name: 'MCP', description: 'The Model Context Protocol endpoint for AI assistants.' },
+  { name: 'OAuth', description: 'Authorization server: metadata, authorization, token, registration, revocation.' },
+  { name: 'Administration', description: 'OAuth clients, API tokens, grants, signing keys (scope roster.admin).' },
+  { name: 'Operations', description: 'Health, readiness, version and metrics.' },
+];
 
 export function buildOpenApiDocument(app: INestApplication, config: AppConfig): OpenAPIObject {
   const options = new DocumentBuilder()
@@ -11,9 +28,44 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
         'the admin token, or an OAuth access token). SCIM responses use `application/scim+json`; every error is ' +
         'an RFC 7644 §3.12 error document.',
     )
-    .setVersion('1.0')
+    .setVersion(versionInfo().version)
     .addServer(config.publicUrl)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API token, admin token or OAuth access token' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'An opaque API token (created with `roster tokens create` or POST /admin/tokens), the admin token, ' +
+        'or an OAuth access token from the token endpoint.',
+    })
+    .addOAuth2(
+      {
+        type: 'oauth2',
+        description:
+          "Roster's own authorization server: authorization code with PKCE (S256) for people signing in, client " +
+          'credentials for registered machine clients.',
+        flows: {
+          authorizationCode: {
+            authorizationUrl: '/v2/Login/Oauth2/Authorize',
+            tokenUrl: '/v2/Login/Oauth2/Token',
+            refreshUrl: '/v2/Login/Oauth2/Token',
+            scopes: {
+              'scim.read': 'Read users and groups',
+              'scim.write': 'Create, change and delete users and groups',
+              offline_access: 'A refresh token',
+            },
+          },
+          clientCredentials: {
+            tokenUrl: '/v2/Login/Oauth2/Token',
+            scopes: {
+              'scim.read': 'Read users and groups',
+              'scim.write': 'Create, change and delete users and groups',
+              'roster.admin': 'Manage clients, tokens and keys',
+            },
+          },
+        },
+      },
+      'oauth2',
+    )
     .build();
   const document = SwaggerModule.createDocument(app, options, { deepScanRoutes: true });
   if (config.ops.metrics.enabled && config.ops.metrics.port === undefined) {
@@ -35,5 +87,54 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
       },
     };
   }
-  return document;
+  document.components = {
+    ...document.components,
+    schemas: {
+      ...registryComponentSchemas(app.get(SchemaRegistry)),
+      ...OAUTH_COMPONENT_SCHEMAS,
+      ...document.components?.schemas,
+    },
+  };
+  // DocumentBuilder names every bearer scheme a JWT; Roster's API tokens are opaque.
+  const bearer = document.components.securitySchemes?.bearer;
+  if (bearer && 'bearerFormat' in bearer) {
+    delete bearer.bearerFormat;
+  }
+  return orderAndPrune(document);
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'trace'] as const;
+type PathItem = OpenAPIObject['paths'][string];
+
+function operationsOf(item: PathItem) {
+  return METHODS.map((m) => item[m]).filter((op) => op !== undefined);
+}
+
+/**
+ * CORS preflight (OPTIONS) routes are left out: no client calls them on purpose. Paths are listed
+ * in the order of their first operation's tag, so the document reads like the UI.
+ */
+function orderAndPrune(document: OpenAPIObject): OpenAPIObject {
+  const rank = (tag: string | undefined) => {
+    const at = TAG_ORDER.findIndex((t) => t.name === tag);
+    return at < 0 ? TAG_ORDER.length : at;
+  };
+  const kept = Object.entries(document.paths)
+    .map(([path, item]): [string, PathItem] => {
+      const rest = { ...item };
+      delete rest.options;
+      return [path, rest];
+    })
+    .filter(([, item]) => operationsOf(item).length > 0);
+  const sorted = kept
+    .map((entry, index) => ({ entry, index, rank: rank(operationsOf(entry[1])[0]?.tags?.[0]) }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map(({ entry }) => entry);
+  const used = new Set(sorted.flatMap(([, item]) => operationsOf(item).flatMap((op) => op.tags ?? [])));
+  const others = [...used].filter((t) => rank(t) === TAG_ORDER.length).sort();
+  return {
+    ...document,
+    tags: [...TAG_ORDER.filter((t) => used.has(t.name)), ...others.map((name) => ({ name }))],
+    paths: Object.fromEntries(sorted),
+  };
 }

@@ -17,6 +17,7 @@ import { ListResponse } from '../../api/src/common/paging';
 import { AppConfig } from '../../api/src/config';
 import { GroupsService } from '../../api/src/groups/groups.service';
 import { readLocalCredential } from '../../api/src/ops/local-credential.service';
+import { ConsoleLinkService } from '../../api/src/console/console-link.service';
 import { embeddedOnDisk } from '../../api/src/ops/startup';
 import { UsersService } from '../../api/src/users/users.service';
 import { runAsActor } from '../../api/src/events/actor-scope';
@@ -70,6 +71,8 @@ export interface Backend {
   listSchemas(): Promise<SchemaExtensionView[]>;
   addSchema(body: unknown): Promise<SchemaExtensionView>;
   removeSchema(urn: string, purge: boolean): Promise<void>;
+  /** A one-time sign-in link to the console for the admin token holder. */
+  consoleLink(): Promise<{ url: string; expires_at: string }>;
   /** One page of a resource list, with the SCIM query parameters (filter, count, cursor, attributes...). */
   list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse>;
   get(kind: ResourceKind, id: string): Promise<Record<string, unknown>>;
@@ -107,6 +110,9 @@ export class LocalBackend implements Backend {
 
   createToken(input: CreateApiToken) {
     return this.app.get(ApiTokensService).create(input);
+  }
+  consoleLink() {
+    return this.app.get(ConsoleLinkService).create();
   }
   listTokens() {
     return this.app.get(ApiTokensService).list();
@@ -250,6 +256,9 @@ export class RemoteBackend implements Backend {
     return (response.status === 204 ? undefined : await response.json()) as T;
   }
 
+  consoleLink() {
+    return this.json<{ url: string; expires_at: string }>('POST', '/admin/console/links');
+  }
   createToken(input: CreateApiToken) {
     return this.json<ApiTokenView & { token: string }>('POST', '/admin/tokens', {
       name: input.name,

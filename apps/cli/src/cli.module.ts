@@ -1,10 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { SettingsRepository } from '@roster/db';
+import { BrowserSessionsRepository, SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { AdminTokenService } from '../../api/src/auth/admin-token.service';
 import { AuthCoreModule } from '../../api/src/auth/auth-core.module';
 import { CURSOR_CODEC_PROVIDER, CursorCodec } from '../../api/src/common/cursors';
 import { APP_CONFIG, AppConfig } from '../../api/src/config';
+import { ConsoleLinkService } from '../../api/src/console/console-link.service';
 import { DatabaseModule } from '../../api/src/database.module';
 import { EventsCoreModule } from '../../api/src/events/events-core.module';
 import { GroupsModule } from '../../api/src/groups/groups.module';
@@ -31,6 +32,8 @@ export class CliModule {
         { provide: SchemaRegistry, useValue: new SchemaRegistry() },
         AdminTokenService,
         SettingsRepository,
+        BrowserSessionsRepository,
+        ConsoleLinkService,
         CURSOR_CODEC_PROVIDER,
       ],
       exports: [APP_CONFIG, SchemaRegistry, SettingsRepository, CursorCodec],

@@ -163,6 +163,13 @@ async function* exportLines(
 
 export const COMMANDS: Command[] = [
   {
+    name: 'console link',
+    usage: 'console link',
+    summary: 'A one-time sign-in link to the web console for the admin token holder (valid 10 minutes).',
+    validate: (_v, p) => exactly(p, 0, ''),
+    run: ({ backend }) => backend.consoleLink(),
+  },
+  {
     name: 'tokens create',
     usage:
       'tokens create --name NAME --scope "scim.read scim.write" [--expires-in SECONDS] [--mcp] [--rate-limit PER_MINUTE]',

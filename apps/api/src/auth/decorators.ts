@@ -1,5 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOAuth2, ApiResponse } from '@nestjs/swagger';
+import { scimErrorResponse } from '../common/scim-openapi';
 import type { FastifyRequest } from 'fastify';
 import { Principal, ResourceKind, Scope } from './principal';
 
@@ -21,9 +22,15 @@ export const Discovery = (): ClassDecorator & MethodDecorator => SetMetadata(DIS
 export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
   applyDecorators(
     SetMetadata(REQUIRED_SCOPES, scopes),
+    // Either scheme: an opaque bearer token, or an OAuth access token with these scopes.
     ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid or expired bearer token (SCIM error).' }),
-    ApiForbiddenResponse({ description: `The token lacks a required scope (${scopes.join(', ')}).` }),
+    ApiOAuth2(scopes, 'oauth2'),
+    ApiResponse(scimErrorResponse(401)),
+    ApiResponse(
+      scimErrorResponse(403, {
+        detail: `This token lacks the scope ${scopes[0] ?? 'scim.read'} that the request needs.`,
+      }),
+    ),
   );
 
 /**

@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../auth/decorators';
 import { BodyLimit } from '../common/body-limit';
-import { ScimErrors, scimContent } from '../common/scim-openapi';
+import { ScimBody, ScimErrors, scimContent } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { BULK_REQUEST_EXAMPLE, BULK_RESPONSE_EXAMPLE, BULK_TOO_LARGE_EXAMPLE } from './bulk.examples';
 import { BulkResponse, BulkService } from './bulk.service';
@@ -32,16 +32,16 @@ export class BulkController {
       'neither run nor reported). Answers list the operations that ran, in request order. Limits are in ' +
       'ServiceProviderConfig `bulk`: more than maxOperations operations or maxPayloadSize bytes is 413.',
   })
-  @ApiBody({ schema: { type: 'object', example: BULK_REQUEST_EXAMPLE } })
+  @ScimBody('BulkRequest', BULK_REQUEST_EXAMPLE)
   @ApiResponse({
     status: 200,
     description: 'BulkResponse: one entry per operation that ran, with its own status.',
-    content: scimContent(BULK_RESPONSE_EXAMPLE),
+    content: scimContent(BULK_RESPONSE_EXAMPLE, 'BulkResponse'),
   })
   @ApiResponse({
     status: 413,
     description: 'More operations than maxOperations, or a body larger than maxPayloadSize (SCIM error).',
-    content: scimContent(BULK_TOO_LARGE_EXAMPLE),
+    content: scimContent(BULK_TOO_LARGE_EXAMPLE, 'Error'),
   })
   @ScimErrors()
   process(@Body() body: unknown): Promise<BulkResponse> {

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ResourceTypeResource, SchemaResource, ScimError, ServiceProviderConfigResource } from '@roster/scim';
 import { Discovery } from '../auth/decorators';
-import { scimContent } from '../common/scim-openapi';
+import { scimContent, scimErrorResponse } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { DiscoveryService, ListResponse } from './discovery.service';
 import { RESOURCE_TYPES_EXAMPLE, SCHEMAS_EXAMPLE, SPC_EXAMPLE } from './discovery.examples';
@@ -10,29 +10,29 @@ import { RESOURCE_TYPES_EXAMPLE, SCHEMAS_EXAMPLE, SPC_EXAMPLE } from './discover
 const NoFilter = ApiQuery({
   name: 'filter',
   required: false,
+  type: String,
   description: 'Not supported on discovery endpoints: a filter is answered with 403 (RFC 7644 §4).',
 });
 
 // Public by default; with DISCOVERY_PUBLIC=false any valid token may read them, hence the security entry.
 @ApiTags('Discovery')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'Only when DISCOVERY_PUBLIC=false and no valid token was sent (SCIM error).' })
+@ApiResponse({
+  ...scimErrorResponse(401),
+  description: 'Only when DISCOVERY_PUBLIC=false and no valid token was sent.',
+})
 @Discovery()
 @ScimEndpoint()
 @Controller()
 export class DiscoveryController {
   constructor(private readonly discovery: DiscoveryService) {}
 
-  @Get()
-  @ApiOperation({ summary: 'API root: the ServiceProviderConfig.' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scimContent(SPC_EXAMPLE) })
-  root(): ServiceProviderConfigResource {
-    return this.discovery.serviceProviderConfig();
-  }
-
   @Get('v2/ServiceProviderConfig')
   @ApiOperation({ summary: 'What this server implements (RFC 7643 §5).' })
-  @ApiOkResponse({ description: 'RFC 7643 §5 ServiceProviderConfig', content: scimContent(SPC_EXAMPLE) })
+  @ApiOkResponse({
+    description: 'RFC 7643 §5 ServiceProviderConfig',
+    content: scimContent(SPC_EXAMPLE, 'ServiceProviderConfig'),
+  })
   @NoFilter
   serviceProviderConfig(@Query('filter') filter?: string): ServiceProviderConfigResource {
     refuseFilter(filter);
@@ -41,7 +41,10 @@ export class DiscoveryController {
 
   @Get('v2/ResourceTypes')
   @ApiOperation({ summary: 'The resource types: User, then Group (RFC 7643 §6).' })
-  @ApiOkResponse({ description: 'ListResponse of ResourceTypes', content: scimContent(RESOURCE_TYPES_EXAMPLE) })
+  @ApiOkResponse({
+    description: 'ListResponse of ResourceTypes',
+    content: scimContent(RESOURCE_TYPES_EXAMPLE, 'ListResponse'),
+  })
   @NoFilter
   resourceTypes(@Query('filter') filter?: string): ListResponse {
     refuseFilter(filter);
@@ -51,14 +54,14 @@ export class DiscoveryController {
   @Get('v2/ResourceTypes/:id')
   @ApiParam({ name: 'id', example: 'User' })
   @ApiOperation({ summary: 'One resource type.' })
-  @ApiResponse({ status: 404, description: 'Unknown resource type (SCIM error).' })
+  @ApiResponse(scimErrorResponse(404, { detail: 'No resource type "Device"; this server has User and Group.' }))
   resourceType(@Param('id') id: string): ResourceTypeResource {
     return this.discovery.resourceType(id);
   }
 
   @Get('v2/Schemas')
   @ApiOperation({ summary: 'Every schema: User, Group, EnterpriseUser and Roster extensions (RFC 7643 §7).' })
-  @ApiOkResponse({ description: 'ListResponse of Schemas', content: scimContent(SCHEMAS_EXAMPLE) })
+  @ApiOkResponse({ description: 'ListResponse of Schemas', content: scimContent(SCHEMAS_EXAMPLE, 'ListResponse') })
   @NoFilter
   schemas(@Query('filter') filter?: string): ListResponse {
     refuseFilter(filter);
@@ -68,7 +71,7 @@ export class DiscoveryController {
   @Get('v2/Schemas/:id')
   @ApiParam({ name: 'id', example: 'urn:ietf:params:scim:schemas:core:2.0:User' })
   @ApiOperation({ summary: 'One schema by its URN.' })
-  @ApiResponse({ status: 404, description: 'Unknown schema (SCIM error).' })
+  @ApiResponse(scimErrorResponse(404, { detail: 'No schema "urn:example:Device".' }))
   schema(@Param('id') id: string): SchemaResource {
     return this.discovery.schema(id);
   }

@@ -13,7 +13,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { Scopes } from '../auth/decorators';
@@ -25,6 +25,7 @@ import {
   ListQueries,
   PreferHeader,
   ProjectionQuery,
+  ScimBody,
   ScimErrors,
   scimContent,
 } from '../common/scim-openapi';
@@ -54,7 +55,11 @@ export class GroupsController {
   @Scopes('scim.read')
   @ApiOperation({ summary: 'List or filter groups. Use excludedAttributes=members for large groups.' })
   @ListQueries('displayName eq "Sales"')
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(GROUP_LIST_EXAMPLE) })
+  @ApiResponse({
+    status: 200,
+    description: 'ListResponse',
+    content: scimContent(GROUP_LIST_EXAMPLE, 'GroupListResponse'),
+  })
   @ScimErrors()
   list(@Query() query: Record<string, unknown>): Promise<ListResult | Readable> {
     return this.groups.listForHttp(parseListQuery(query, listLimits(this.config)));
@@ -64,8 +69,12 @@ export class GroupsController {
   @HttpCode(200)
   @Scopes('scim.read')
   @ApiOperation({ summary: 'Search groups with a SearchRequest body (RFC 7644 §3.4.3).' })
-  @ApiBody({ schema: { type: 'object', example: GROUP_SEARCH_EXAMPLE } })
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(GROUP_LIST_EXAMPLE) })
+  @ScimBody('SearchRequest', GROUP_SEARCH_EXAMPLE)
+  @ApiResponse({
+    status: 200,
+    description: 'ListResponse',
+    content: scimContent(GROUP_LIST_EXAMPLE, 'GroupListResponse'),
+  })
   @ScimErrors()
   search(@Body() body: unknown): Promise<ListResult | Readable> {
     return this.groups.listForHttp(parseSearchRequest(body, listLimits(this.config)));
@@ -76,7 +85,11 @@ export class GroupsController {
   @ApiOperation({ summary: 'Read one group; its members are streamed, however many there are.' })
   @ApiParam({ name: 'id', example: GROUP_EXAMPLE.id })
   @ProjectionQuery()
-  @ApiResponse({ status: 200, description: 'The group, with an ETag header.', content: scimContent(GROUP_EXAMPLE) })
+  @ApiResponse({
+    status: 200,
+    description: 'The group, with an ETag header.',
+    content: scimContent(GROUP_EXAMPLE, 'Group'),
+  })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag.' })
   @ScimErrors(404)
   async get(
@@ -98,12 +111,12 @@ export class GroupsController {
   @HttpCode(201)
   @Scopes('scim.write')
   @ApiOperation({ summary: 'Create a group, optionally with members.' })
-  @ApiBody({ schema: { type: 'object', example: GROUP_CREATE_EXAMPLE } })
+  @ScimBody('Group', GROUP_CREATE_EXAMPLE)
   @ProjectionQuery()
   @ApiResponse({
     status: 201,
     description: 'The created group, with Location and ETag.',
-    content: scimContent(GROUP_EXAMPLE),
+    content: scimContent(GROUP_EXAMPLE, 'Group'),
   })
   @ScimErrors(409)
   async create(
@@ -121,10 +134,10 @@ export class GroupsController {
   @Scopes('scim.write')
   @ApiOperation({ summary: 'Replace a group; its member set becomes exactly the given one (applied as a diff).' })
   @ApiParam({ name: 'id', example: GROUP_EXAMPLE.id })
-  @ApiBody({ schema: { type: 'object', example: GROUP_CREATE_EXAMPLE } })
+  @ScimBody('Group', GROUP_CREATE_EXAMPLE)
   @IfMatchHeader()
   @ProjectionQuery()
-  @ApiResponse({ status: 200, description: 'The replaced group.', content: scimContent(GROUP_EXAMPLE) })
+  @ApiResponse({ status: 200, description: 'The replaced group.', content: scimContent(GROUP_EXAMPLE, 'Group') })
   @ScimErrors(404, 409, 412)
   async replace(
     @Param('id') id: string,
@@ -146,12 +159,16 @@ export class GroupsController {
       '`attributes`/`excludedAttributes` or `Prefer: return=representation`.',
   })
   @ApiParam({ name: 'id', example: GROUP_EXAMPLE.id })
-  @ApiBody({ schema: { type: 'object', example: GROUP_PATCH_EXAMPLE } })
+  @ScimBody('PatchOp', GROUP_PATCH_EXAMPLE)
   @IfMatchHeader()
   @PreferHeader()
   @ProjectionQuery()
   @ApiResponse({ status: 204, description: 'Modified.' })
-  @ApiResponse({ status: 200, description: 'The modified group, when asked for.', content: scimContent(GROUP_EXAMPLE) })
+  @ApiResponse({
+    status: 200,
+    description: 'The modified group, when asked for.',
+    content: scimContent(GROUP_EXAMPLE, 'Group'),
+  })
   @ScimErrors(404, 409, 412)
   async patch(
     @Param('id') id: string,

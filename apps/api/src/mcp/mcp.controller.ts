@@ -11,7 +11,8 @@ import {
   SetMetadata,
   UseFilters,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { scimErrorResponse } from '../common/scim-openapi';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, REQUIRED_SCOPES, Resource } from '../auth/decorators';
 import { Principal } from '../auth/principal';
@@ -36,9 +37,14 @@ const STATELESS = 'The MCP endpoint is stateless: send every JSON-RPC message wi
 // to the guard, but would document a 403 for a missing scope that never happens here.
 @SetMetadata(REQUIRED_SCOPES, [])
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  description: 'Missing or invalid token, or one not issued for this resource; WWW-Authenticate names the metadata.',
-})
+@ApiResponse(
+  scimErrorResponse(401, {
+    headers: {
+      'WWW-Authenticate':
+        'Bearer resource_metadata="http://127.0.0.1:3000/.well-known/oauth-protected-resource/v2/mcp", scope="scim.read scim.write"',
+    },
+  }),
+)
 @UseFilters(McpChallengeFilter)
 @Controller('v2/mcp')
 export class McpController implements OnModuleDestroy {
@@ -63,9 +69,24 @@ export class McpController implements OnModuleDestroy {
       'MCP Streamable HTTP endpoint (JSON-RPC), protocol revisions 2025-03-26 to 2026-07-28; see the README, "MCP".',
   })
   @ApiBody({ schema: { type: 'object', example: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } } })
-  @ApiResponse({ status: 200, description: 'A JSON-RPC response (application/json, or text/event-stream).' })
+  @ApiResponse({
+    status: 200,
+    description: 'A JSON-RPC response (application/json, or text/event-stream).',
+    content: {
+      'application/json': {
+        schema: { type: 'object', properties: { jsonrpc: { type: 'string' }, id: {}, result: {}, error: {} } },
+        example: { jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'search_users' }] } },
+      },
+      'text/event-stream': { schema: { type: 'string' } },
+    },
+  })
   @ApiResponse({ status: 202, description: 'A notification was accepted.' })
-  @ApiResponse({ status: 403, description: 'The Origin header names an origin that is not allowed.' })
+  @ApiResponse(
+    scimErrorResponse(403, {
+      summary: 'An Origin that is not allowed',
+      detail: 'Origin https://evil.example may not call the MCP endpoint (see MCP_ALLOWED_ORIGINS).',
+    }),
+  )
   async post(
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
@@ -80,14 +101,14 @@ export class McpController implements OnModuleDestroy {
   }
 
   @Get()
-  @ApiResponse({ status: 405, description: 'With a valid token: the endpoint is stateless.' })
+  @ApiResponse(scimErrorResponse(405, { summary: 'The endpoint is stateless', detail: STATELESS }))
   @ApiOperation({ summary: 'Not supported (no standalone SSE stream): 401 without a token, 405 with one.' })
   get(): never {
     throw new ScimHttpError(405, STATELESS, { allow: 'POST' });
   }
 
   @Delete()
-  @ApiResponse({ status: 405, description: 'With a valid token: the endpoint is stateless.' })
+  @ApiResponse(scimErrorResponse(405, { summary: 'The endpoint is stateless', detail: STATELESS }))
   @ApiOperation({ summary: 'Not supported (no sessions to end): 401 without a token, 405 with one.' })
   delete(): never {
     throw new ScimHttpError(405, STATELESS, { allow: 'POST' });

@@ -5,12 +5,12 @@ import { CurrentPrincipal, Scopes } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ifNoneMatchHits } from '../common/etag';
 import { parseProjection } from '../common/list-query';
-import { ProjectionQuery, ScimErrors } from '../common/scim-openapi';
+import { ProjectionQuery, ScimErrors, scimContent } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { USER_EXAMPLE } from '../users/users.examples';
 import { MeService } from './me.service';
 
-@ApiTags('Users')
+@ApiTags('Me')
 @ScimEndpoint()
 @Controller('v2/Me')
 export class MeController {
@@ -25,7 +25,7 @@ export class MeController {
   @ApiResponse({
     status: 200,
     description: 'The user, with an ETag header.',
-    content: { 'application/scim+json': { schema: { type: 'object' }, example: USER_EXAMPLE } },
+    content: scimContent(USER_EXAMPLE, 'User'),
   })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag.' })
   @ScimErrors(404)

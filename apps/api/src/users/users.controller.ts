@@ -13,7 +13,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { Scopes } from '../auth/decorators';
@@ -25,6 +25,7 @@ import {
   ListQueries,
   PreferHeader,
   ProjectionQuery,
+  ScimBody,
   ScimErrors,
   scimContent,
 } from '../common/scim-openapi';
@@ -53,7 +54,11 @@ export class UsersController {
   @Scopes('scim.read')
   @ApiOperation({ summary: 'List or filter users (RFC 7644 §3.4.2).' })
   @ListQueries('userName eq "bjensen@example.com"')
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
+  @ApiResponse({
+    status: 200,
+    description: 'ListResponse',
+    content: scimContent(USER_LIST_EXAMPLE, 'UserListResponse'),
+  })
   @ScimErrors()
   list(@Query() query: Record<string, unknown>): Promise<ListResult | Readable> {
     return this.users.listForHttp(parseListQuery(query, listLimits(this.config)));
@@ -63,8 +68,12 @@ export class UsersController {
   @HttpCode(200)
   @Scopes('scim.read')
   @ApiOperation({ summary: 'Search users with a SearchRequest body (RFC 7644 §3.4.3).' })
-  @ApiBody({ schema: { type: 'object', example: SEARCH_EXAMPLE } })
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
+  @ScimBody('SearchRequest', SEARCH_EXAMPLE)
+  @ApiResponse({
+    status: 200,
+    description: 'ListResponse',
+    content: scimContent(USER_LIST_EXAMPLE, 'UserListResponse'),
+  })
   @ScimErrors()
   search(@Body() body: unknown): Promise<ListResult | Readable> {
     return this.users.listForHttp(parseSearchRequest(body, listLimits(this.config)));
@@ -75,7 +84,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Read one user.' })
   @ApiParam({ name: 'id', example: USER_EXAMPLE.id })
   @ProjectionQuery()
-  @ApiResponse({ status: 200, description: 'The user, with an ETag header.', content: scimContent(USER_EXAMPLE) })
+  @ApiResponse({
+    status: 200,
+    description: 'The user, with an ETag header.',
+    content: scimContent(USER_EXAMPLE, 'User'),
+  })
   @ApiResponse({ status: 304, description: 'If-None-Match matched the current ETag.' })
   @ScimErrors(404)
   async get(
@@ -96,12 +109,12 @@ export class UsersController {
   @HttpCode(201)
   @Scopes('scim.write')
   @ApiOperation({ summary: 'Create a user.' })
-  @ApiBody({ schema: { type: 'object', example: USER_CREATE_EXAMPLE } })
+  @ScimBody('User', USER_CREATE_EXAMPLE)
   @ProjectionQuery()
   @ApiResponse({
     status: 201,
     description: 'The created user, with Location and ETag.',
-    content: scimContent(USER_EXAMPLE),
+    content: scimContent(USER_EXAMPLE, 'User'),
   })
   @ScimErrors(409)
   async create(
@@ -118,10 +131,10 @@ export class UsersController {
   @Scopes('scim.write')
   @ApiOperation({ summary: 'Replace a user (RFC 7644 §3.5.1).' })
   @ApiParam({ name: 'id', example: USER_EXAMPLE.id })
-  @ApiBody({ schema: { type: 'object', example: USER_CREATE_EXAMPLE } })
+  @ScimBody('User', USER_CREATE_EXAMPLE)
   @IfMatchHeader()
   @ProjectionQuery()
-  @ApiResponse({ status: 200, content: scimContent(USER_EXAMPLE), description: 'The replaced user.' })
+  @ApiResponse({ status: 200, content: scimContent(USER_EXAMPLE, 'User'), description: 'The replaced user.' })
   @ScimErrors(404, 409, 412)
   async replace(
     @Param('id') id: string,
@@ -137,11 +150,11 @@ export class UsersController {
   @Scopes('scim.write')
   @ApiOperation({ summary: 'Modify a user with PatchOp operations (RFC 7644 §3.5.2).' })
   @ApiParam({ name: 'id', example: USER_EXAMPLE.id })
-  @ApiBody({ schema: { type: 'object', example: USER_PATCH_EXAMPLE } })
+  @ScimBody('PatchOp', USER_PATCH_EXAMPLE)
   @IfMatchHeader()
   @PreferHeader()
   @ProjectionQuery()
-  @ApiResponse({ status: 200, content: scimContent(USER_EXAMPLE), description: 'The modified user.' })
+  @ApiResponse({ status: 200, content: scimContent(USER_EXAMPLE, 'User'), description: 'The modified user.' })
   @ApiResponse({ status: 204, description: 'Modified; sent when the request has Prefer: return=minimal.' })
   @ScimErrors(404, 409, 412)
   async patch(

@@ -54,6 +54,14 @@ export class BrowserSessionsRepository {
     });
   }
 
+  /** Deletes a live row of this `method` and says whether this call did: exactly one caller wins. */
+  async take(idHash: string, method: string, now: Date): Promise<boolean> {
+    const result = await this.prisma.client.browserSession.deleteMany({
+      where: { idHash, method, expiresAt: { gt: now } },
+    });
+    return result.count === 1;
+  }
+
   async delete(idHash: string): Promise<void> {
     await this.prisma.client.browserSession.deleteMany({ where: { idHash } });
   }

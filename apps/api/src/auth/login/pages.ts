@@ -26,6 +26,37 @@ ul.scopes{padding-left:1.25rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 .divider{text-align:center;color:var(--muted);margin:1.25rem 0 .5rem}
 footer{margin-top:1rem;font-size:.875rem;color:var(--muted)}
+main.wide{max-width:48rem}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.95em;word-break:break-all}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.5rem 0}
+dl.facts dt{font-weight:600}
+dl.facts dd{margin:0}
+@media (max-width:30rem){dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.5rem}}
+ul.links{padding-left:1.25rem}
+a{color:var(--accent)}
+.state{border-left:4px solid;padding:.5rem .75rem}
+.state.ok{border-color:#1a7f37;background:#e9f6ec;color:#0f3d1c}
+.state.bad{border-color:var(--danger);background:#fdecec;color:#5c0b0e}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem;z-index:1}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.console-header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;background:var(--card);border-bottom:1px solid var(--line)}
+.console-header .brand{font-weight:700;color:var(--fg);text-decoration:none}
+.console-header nav{display:flex;gap:1rem}
+.console-header nav a{padding:.25rem 0}
+.console-header nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}
+.console-header .signout{margin-left:auto;display:flex;gap:.5rem;align-items:center}
+main.console{max-width:64rem;margin:1.5rem auto;padding:0 1rem}
+.searchrow{display:flex;gap:.5rem}
+input[type=search]{flex:1;min-width:0;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:#fff;color:var(--fg)}
+table.list{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line)}
+table.list th,table.list td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+.badge.off{color:#5c0b0e;background:#fdecec;border-radius:.25rem;padding:.05rem .4rem;white-space:nowrap}
+@media (max-width:30rem){table.list th,table.list td{padding:.45rem .35rem}}
+fieldset.plain{border:none;padding:0;margin:1rem 0 0}fieldset.plain legend{font-weight:600}
+.created{margin:1rem 0;border-color:var(--accent)}
+h3{font-size:1rem;margin:1rem 0 .25rem}
+input[readonly]{flex:1;min-width:0;font:inherit;font-family:ui-monospace,monospace;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:#fff;color:var(--fg)}
+button.danger{background:var(--danger);border-color:var(--danger)}
 `;
 
 export function layoutPage(title: string, content: SafeHtml): SafeHtml {

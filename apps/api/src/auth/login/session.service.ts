@@ -95,6 +95,22 @@ export class SessionService {
     return { ...session, user };
   }
 
+  /**
+   * A session without a directory user, signed in by another proof (the console's one-time link,
+   * method `console-link`); the previous session, if any, is replaced as at sign-in.
+   */
+  async startWithoutUser(
+    reply: FastifyReply,
+    previous: BrowserSession | undefined,
+    method: string,
+  ): Promise<BrowserSession> {
+    if (previous) {
+      await this.sessions.delete(previous.record.idHash);
+    }
+    this.logger.log({ method }, 'Signed in without a directory user.');
+    return this.create(reply, null, method, {});
+  }
+
   async signOut(reply: FastifyReply, session: BrowserSession | undefined): Promise<void> {
     if (session) {
       await this.sessions.delete(session.record.idHash);

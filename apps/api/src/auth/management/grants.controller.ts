@@ -2,6 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common'
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../decorators';
 import { GrantView, UserGrantsService } from './user-grants.service';
+import { jsonContent } from '../../openapi-oauth-schemas';
 
 const GRANT_EXAMPLE: GrantView = {
   id: '5f0c2a4e-9d0b-4c3e-8f51-3b8e2f7d9a10',
@@ -24,9 +25,9 @@ export class GrantsAdminController {
 
   @Get()
   @ApiOperation({ summary: 'The grants users gave OAuth clients (signed-in access with its refresh tokens).' })
-  @ApiQuery({ name: 'user', required: false, description: 'Only this user id.' })
-  @ApiQuery({ name: 'client', required: false, description: 'Only this client id.' })
-  @ApiOkResponse({ schema: { example: { grants: [GRANT_EXAMPLE] } } })
+  @ApiQuery({ name: 'user', required: false, type: String, description: 'Only this user id.' })
+  @ApiQuery({ name: 'client', required: false, type: String, description: 'Only this client id.' })
+  @ApiOkResponse({ description: 'The grants.', content: jsonContent('GrantList', { grants: [GRANT_EXAMPLE] }) })
   async list(@Query('user') user?: string, @Query('client') client?: string): Promise<{ grants: GrantView[] }> {
     return { grants: await this.grants.list({ userId: user, clientId: client }) };
   }

@@ -21,6 +21,7 @@ import {
   TOKEN_CREATE_EXAMPLE,
   TOKEN_CREATED_EXAMPLE,
 } from './management.examples';
+import { jsonContent } from '../../openapi-oauth-schemas';
 
 /**
  * Non-SCIM inputs are validated with class-validator; unknown members are stripped (RFC 7591
@@ -45,7 +46,12 @@ export class ClientsAdminController {
   @ApiBody({ type: RegisterClientDto, examples: { keys: { value: CLIENT_REGISTRATION_EXAMPLE } } })
   @ApiCreatedResponse({
     description: 'The registered client.',
-    schema: { examples: { keys: { value: CLIENT_EXAMPLE }, secret: { value: SECRET_CLIENT_EXAMPLE } } },
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/ClientInformation' },
+        examples: { keys: { value: CLIENT_EXAMPLE }, secret: { value: SECRET_CLIENT_EXAMPLE } },
+      },
+    },
   })
   register(@Body() body: RegisterClientDto): Promise<RegisteredClient> {
     return this.clients.register(body);
@@ -54,7 +60,7 @@ export class ClientsAdminController {
   @Get()
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'List active OAuth clients, dynamically registered ones marked (never their secrets).' })
-  @ApiOkResponse({ schema: { example: { clients: [CLIENT_EXAMPLE] } } })
+  @ApiOkResponse({ description: 'The clients.', content: jsonContent('ClientList', { clients: [CLIENT_EXAMPLE] }) })
   async list(): Promise<{ clients: ClientView[] }> {
     return { clients: await this.clients.list() };
   }
@@ -81,7 +87,10 @@ export class ApiTokensAdminController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Create an API token (the "secret token" for Entra ID or Okta); the token is shown once.' })
   @ApiBody({ type: CreateApiTokenDto, examples: { entra: { value: TOKEN_CREATE_EXAMPLE } } })
-  @ApiCreatedResponse({ schema: { example: TOKEN_CREATED_EXAMPLE } })
+  @ApiCreatedResponse({
+    description: 'The token, its secret shown once.',
+    content: jsonContent('ApiToken', TOKEN_CREATED_EXAMPLE),
+  })
   create(@Body() body: CreateApiTokenDto): Promise<ApiTokenView & { token: string }> {
     return this.tokens.create({
       name: body.name,
@@ -95,7 +104,10 @@ export class ApiTokensAdminController {
   @Get()
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'List active API tokens with their last use (never the tokens).' })
-  @ApiOkResponse({ schema: { example: { tokens: [{ ...TOKEN_CREATED_EXAMPLE, token: undefined }] } } })
+  @ApiOkResponse({
+    description: 'The tokens (never their secrets).',
+    content: jsonContent('ApiTokenList', { tokens: [{ ...TOKEN_CREATED_EXAMPLE, token: undefined }] }),
+  })
   async list(): Promise<{ tokens: ApiTokenView[] }> {
     return { tokens: await this.tokens.list() };
   }
@@ -122,7 +134,10 @@ export class SigningKeysAdminController {
     summary:
       'Rotate the token signing key. The previous public key stays in the JWKS until its last token has expired.',
   })
-  @ApiCreatedResponse({ schema: { example: KEY_ROTATION_EXAMPLE } })
+  @ApiCreatedResponse({
+    description: 'The new signing key.',
+    content: jsonContent('SigningKeyRotation', KEY_ROTATION_EXAMPLE),
+  })
   rotate(): Promise<RotationResult> {
     return this.keys.rotate();
   }

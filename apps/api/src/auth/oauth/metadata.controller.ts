@@ -4,6 +4,7 @@ import { JWK } from 'jose';
 import { Public } from '../decorators';
 import { OAuthMetadataService, ProtectedResourceMetadata } from './metadata.service';
 import { AUTHORIZATION_SERVER_EXAMPLE, JWKS_EXAMPLE, PROTECTED_RESOURCE_EXAMPLE } from './oauth.examples';
+import { jsonContent } from '../../openapi-oauth-schemas';
 
 const DOCUMENTS = [
   'oauth-protected-resource',
@@ -27,7 +28,10 @@ export class OAuthMetadataController {
   @Header('access-control-allow-origin', '*')
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Protected resource metadata of the SCIM API (RFC 9728); SCIM challenges point here.' })
-  @ApiOkResponse({ schema: { example: PROTECTED_RESOURCE_EXAMPLE } })
+  @ApiOkResponse({
+    description: 'RFC 9728 metadata.',
+    content: jsonContent('ProtectedResourceMetadata', PROTECTED_RESOURCE_EXAMPLE),
+  })
   root(): ProtectedResourceMetadata {
     return this.metadata.protectedResource('scim');
   }
@@ -36,7 +40,10 @@ export class OAuthMetadataController {
   @Header('access-control-allow-origin', '*')
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Protected resource metadata of the SCIM API, path-aware form (RFC 9728 §3.1).' })
-  @ApiOkResponse({ schema: { example: PROTECTED_RESOURCE_EXAMPLE } })
+  @ApiOkResponse({
+    description: 'RFC 9728 metadata.',
+    content: jsonContent('ProtectedResourceMetadata', PROTECTED_RESOURCE_EXAMPLE),
+  })
   scim(): ProtectedResourceMetadata {
     return this.metadata.protectedResource('scim');
   }
@@ -46,7 +53,11 @@ export class OAuthMetadataController {
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Protected resource metadata of the MCP endpoint (RFC 9728); MCP challenges point here.' })
   @ApiOkResponse({
-    schema: { example: { ...PROTECTED_RESOURCE_EXAMPLE, resource: 'https://roster.example.com/v2/mcp' } },
+    description: 'RFC 9728 metadata.',
+    content: jsonContent('ProtectedResourceMetadata', {
+      ...PROTECTED_RESOURCE_EXAMPLE,
+      resource: 'https://roster.example.com/v2/mcp',
+    }),
   })
   mcp(): ProtectedResourceMetadata {
     return this.metadata.protectedResource('mcp');
@@ -56,7 +67,10 @@ export class OAuthMetadataController {
   @Header('access-control-allow-origin', '*')
   @Header('cache-control', 'public, max-age=300')
   @ApiOperation({ summary: 'Authorization server metadata (RFC 8414).' })
-  @ApiOkResponse({ schema: { example: AUTHORIZATION_SERVER_EXAMPLE } })
+  @ApiOkResponse({
+    description: 'RFC 8414 metadata.',
+    content: jsonContent('AuthorizationServerMetadata', AUTHORIZATION_SERVER_EXAMPLE),
+  })
   authorizationServer(): Record<string, unknown> {
     return this.metadata.authorizationServer();
   }
@@ -68,7 +82,7 @@ export class OAuthMetadataController {
     summary:
       'The public keys that verify Roster access tokens, including retired keys whose tokens may still be valid.',
   })
-  @ApiOkResponse({ schema: { example: JWKS_EXAMPLE } })
+  @ApiOkResponse({ description: 'The public signing keys.', content: jsonContent('JsonWebKeySet', JWKS_EXAMPLE) })
   jwks(): Promise<{ keys: JWK[] }> {
     return this.metadata.jwks();
   }

@@ -9,6 +9,7 @@ import { OAuthError } from './oauth-error';
 import { TokenRateLimiter } from './rate-limiter.service';
 import { RegistrationResponse, RegistrationService } from './registration.service';
 import { RevocationService } from './revocation.service';
+import { jsonContent } from '../../openapi-oauth-schemas';
 
 const REGISTRATION_EXAMPLE = {
   client_name: 'Claude',
@@ -42,9 +43,23 @@ export class RegistrationController {
       'token_endpoint_auth_method: none, client_secret_post, client_secret_basic (a secret is issued once) or ' +
       'private_key_jwt (with jwks or jwks_uri). Errors: invalid_redirect_uri, invalid_client_metadata.',
   })
-  @ApiBody({ schema: { type: 'object', example: REGISTRATION_EXAMPLE } })
-  @ApiResponse({ status: 201, description: 'The registered client (RFC 7591 §3.2.1).' })
-  @ApiResponse({ status: 400, description: 'invalid_redirect_uri or invalid_client_metadata.' })
+  @ApiBody({
+    schema: { $ref: '#/components/schemas/ClientMetadata' },
+    examples: { claude: { value: REGISTRATION_EXAMPLE } },
+  })
+  @ApiResponse({
+    status: 201,
+    description: 'The registered client (RFC 7591 §3.2.1).',
+    content: jsonContent('ClientInformation'),
+  })
+  @ApiResponse({
+    status: 400,
+    description: 'invalid_redirect_uri or invalid_client_metadata.',
+    content: jsonContent('OAuthError', {
+      error: 'invalid_redirect_uri',
+      error_description: 'Redirect URIs must use https, or http on a loopback address.',
+    }),
+  })
   async register(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,

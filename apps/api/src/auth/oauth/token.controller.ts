@@ -5,6 +5,7 @@ import { Public } from '../decorators';
 import { NO_STORE, OAuthExceptionFilter } from './oauth-exception.filter';
 import { TOKEN_ERROR_EXAMPLE, TOKEN_REQUEST_EXAMPLE, TOKEN_RESPONSE_EXAMPLE } from './oauth.examples';
 import { TokenResponse, TokenService } from './token.service';
+import { jsonContent } from '../../openapi-oauth-schemas';
 
 @ApiTags('OAuth')
 @Public()
@@ -26,11 +27,34 @@ export class TokenController {
       '§5.2, not the SCIM error format.',
   })
   @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiBody({ schema: { type: 'object', example: TOKEN_REQUEST_EXAMPLE } })
-  @ApiResponse({ status: 200, description: 'An access token.', schema: { example: TOKEN_RESPONSE_EXAMPLE } })
-  @ApiResponse({ status: 400, description: 'RFC 6749 §5.2 error.', schema: { example: TOKEN_ERROR_EXAMPLE } })
-  @ApiResponse({ status: 401, description: 'invalid_client.' })
-  @ApiResponse({ status: 429, description: 'Too many requests for this client or address (Retry-After).' })
+  @ApiBody({
+    schema: { $ref: '#/components/schemas/TokenRequest' },
+    examples: { jwtBearer: { value: TOKEN_REQUEST_EXAMPLE } },
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'An access token.',
+    content: jsonContent('TokenResponse', TOKEN_RESPONSE_EXAMPLE),
+  })
+  @ApiResponse({
+    status: 400,
+    description: 'RFC 6749 §5.2 error.',
+    content: jsonContent('OAuthError', TOKEN_ERROR_EXAMPLE),
+  })
+  @ApiResponse({
+    status: 401,
+    description: 'invalid_client: the client is unknown (register again) or its authentication failed.',
+    content: jsonContent('OAuthError', { error: 'invalid_client', error_description: 'Client authentication failed.' }),
+  })
+  @ApiResponse({
+    status: 429,
+    description: 'Too many requests for this client or address (Retry-After).',
+    headers: { 'Retry-After': { schema: { type: 'string' }, example: '30' } },
+    content: jsonContent('OAuthError', {
+      error: 'temporarily_unavailable',
+      error_description: 'Too many token requests for this client; retry in 30 s.',
+    }),
+  })
   async token(
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
