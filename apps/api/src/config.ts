@@ -131,6 +131,7 @@ export class EnvironmentDto {
   @IsOptional() @IsString() OIDC_NAME?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000000) AUTH_FAILURE_LIMIT?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1000000) API_TOKEN_RATE_LIMIT?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(300) AUTH_CACHE_SECONDS?: number;
 }
 
 export interface AppConfig {
@@ -264,6 +265,12 @@ export interface AuthConfig {
   bearerFailureLimit: number;
   /** Default requests per minute per API token on the SCIM API (0: unlimited). */
   apiTokenRateLimit: number;
+  /**
+   * Seconds an instance trusts a bearer credential it looked up (API tokens, the stored admin
+   * token) before reading it again: the bound within which a revocation made elsewhere takes
+   * effect here (0: read on every request). Revocations through this instance take effect at once.
+   */
+  credentialCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -373,6 +380,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cimdAllowPrivateAddresses: dto.OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES ?? false,
       bearerFailureLimit: dto.AUTH_FAILURE_LIMIT ?? 60,
       apiTokenRateLimit: dto.API_TOKEN_RATE_LIMIT ?? 0,
+      credentialCacheSeconds: dto.AUTH_CACHE_SECONDS ?? 5,
     },
     login: {
       adminGroups: (dto.ROSTER_ADMIN_GROUPS ?? 'Roster Admins')
