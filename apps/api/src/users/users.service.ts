@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { bindQueryScope, isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
+import {
+  bindQueryScope,
+  isUniqueViolation,
+  PrismaService,
+  UserEmailRow,
+  UserRecord,
+  UsersRepository,
+  UserWrite,
+} from '@roster/db';
 import {
   applyPatch,
   checkImmutable,
@@ -266,7 +274,11 @@ export class UsersService {
           if (write && current.active && !write.active) {
             await revokeUserAccess(tx, id);
           }
-          return write ? this.users.update(tx, current, write, new Date()) : current;
+          if (!write) {
+            return current;
+          }
+          const emailsChanged = !sameEmails(emailRows(current.doc), write.emails);
+          return this.users.update(tx, current, write, new Date(), { emailsChanged });
         }),
     );
   }
@@ -307,7 +319,6 @@ export class UsersService {
     if (typeof userName !== 'string' || userName === '') {
       throw ScimError.badRequest('invalidValue', 'Attribute "userName" is required.');
     }
-    const emails = Array.isArray(doc.emails) ? doc.emails.filter(isPlainObject) : [];
     return Promise.resolve({
       userName,
       externalId: typeof doc.externalId === 'string' ? doc.externalId : null,
@@ -315,11 +326,7 @@ export class UsersService {
       active: doc.active !== false,
       doc,
       passwordHash,
-      emails: emails.map((e) => ({
-        value: typeof e.value === 'string' ? e.value : null,
-        type: typeof e.type === 'string' ? e.type : null,
-        primary: e.primary === true,
-      })),
+      emails: emailRows(doc),
     });
   }
 
@@ -413,6 +420,23 @@ export class UsersService {
       },
     };
   }
+}
+
+/** The user_emails rows a document's `emails` are stored as (filters on emails use them). */
+function emailRows(doc: Record<string, unknown>): UserEmailRow[] {
+  const emails = Array.isArray(doc.emails) ? doc.emails.filter(isPlainObject) : [];
+  return emails.map((e) => ({
+    value: typeof e.value === 'string' ? e.value : null,
+    type: typeof e.type === 'string' ? e.type : null,
+    primary: e.primary === true,
+  }));
+}
+
+function sameEmails(a: UserEmailRow[], b: UserEmailRow[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((e, i) => e.value === b[i].value && e.type === b[i].type && e.primary === b[i].primary)
+  );
 }
 
 function managerOf(doc: Record<string, unknown>): unknown {
