@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
+import { isUnfiltered, RESOURCE_COUNT_SQL } from '../resource-counts';
 import { ListQuery } from './users.repository';
 
 export interface GroupRecord {
@@ -129,10 +130,12 @@ export class GroupsRepository {
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
-      `SELECT count(*) AS n FROM groups r WHERE ${where}`,
-      params,
-    );
+    const rows = isUnfiltered(where)
+      ? await this.prisma.reads.query<{ n: bigint | number | string }>(RESOURCE_COUNT_SQL, ['Group'])
+      : await this.prisma.reads.query<{ n: bigint | number | string }>(
+          `SELECT count(*) AS n FROM groups r WHERE ${where}`,
+          params,
+        );
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
+import { isUnfiltered, RESOURCE_COUNT_SQL } from '../resource-counts';
 
 /** What the users table holds for one user; `doc` is the canonical SCIM document. */
 export interface UserRecord {
@@ -207,10 +208,12 @@ export class UsersRepository {
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
-      `SELECT count(*) AS n FROM users r WHERE ${where}`,
-      params,
-    );
+    const rows = isUnfiltered(where)
+      ? await this.prisma.reads.query<{ n: bigint | number | string }>(RESOURCE_COUNT_SQL, ['User'])
+      : await this.prisma.reads.query<{ n: bigint | number | string }>(
+          `SELECT count(*) AS n FROM users r WHERE ${where}`,
+          params,
+        );
     return Number(rows[0]?.n ?? 0);
   }
 
