@@ -13,6 +13,7 @@
 //   npm run build
 //   node bench/compare.mjs [--users 10000] [--duration 5] [--rounds 1] [--warmup 1] [--connections 16]
 //                          [--only get-by-id,patch] [--fresh] [--no-verify] [--app-root DIR] [--label TEXT]
+//                          [--db roster_bench_...]
 //
 // The database is roster_bench_compare_<users>, seeded by SQL (bench/seed.mjs) and reused while
 // it has the right number of users.
@@ -57,6 +58,8 @@ const { values } = parseArgs({
     'no-verify': { type: 'boolean', default: false },
     'app-root': { type: 'string' },
     label: { type: 'string', default: '' },
+    // Another build (e.g. the commit before a change) needs its own database: its migrations differ.
+    db: { type: 'string' },
   },
 });
 
@@ -288,7 +291,7 @@ await run(async (onCleanup) => {
     throw new Error('--rounds must be 1..10');
   }
   const startedAt = new Date().toISOString();
-  const database = `roster_bench_compare_${users}`;
+  const database = values.db ?? `roster_bench_compare_${users}`;
   await prepareDatabase({ root, database, users, fresh: values.fresh, verify: !values['no-verify'] });
   const pool = await userPool(database);
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
-import { isUnfiltered, RESOURCE_COUNT_SQL } from '../resource-counts';
+import { isUnfiltered, RESOURCE_COUNT_SQL, stampSql } from '../resource-counts';
 import { ListQuery } from './users.repository';
 
 export interface GroupRecord {
@@ -127,6 +127,12 @@ export class GroupsRepository {
         `LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
+  }
+
+  /** Changes whenever the groups table's rows do (see resource-counts.ts). */
+  async stamp(): Promise<string> {
+    const rows = await this.prisma.reads.query<{ s: string }>(stampSql('groups'), ['Group']);
+    return rows[0]?.s ?? '';
   }
 
   async count(where: string, params: unknown[]): Promise<number> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
-import { isUnfiltered, RESOURCE_COUNT_SQL } from '../resource-counts';
+import { isUnfiltered, RESOURCE_COUNT_SQL, stampSql } from '../resource-counts';
 
 /** What the users table holds for one user; `doc` is the canonical SCIM document. */
 export interface UserRecord {
@@ -205,6 +205,12 @@ export class UsersRepository {
         `LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
+  }
+
+  /** Changes whenever the users table's rows do (see resource-counts.ts). */
+  async stamp(): Promise<string> {
+    const rows = await this.prisma.reads.query<{ s: string }>(stampSql('users'), ['User']);
+    return rows[0]?.s ?? '';
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
