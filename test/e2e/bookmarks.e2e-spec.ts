@@ -89,7 +89,7 @@ describe('startIndex bookmarks', () => {
     const take = jest.spyOn(PAGE_BOOKMARKS, 'take');
     const other = await server.get('/v2/Users?attributes=id&count=4&startIndex=6');
     const sorted = await server.get('/v2/Users?attributes=id&sortBy=userName&count=5&startIndex=6');
-    expect(take.mock.results.map((r) => r.value)).toEqual([undefined, undefined]);
+    expect(take.mock.results.filter((r) => r.value !== undefined)).toEqual([]);
     expect(other.body.Resources.map((r: { id: string }) => r.id)).toEqual((await all('attributes=id')).slice(5, 9));
     expect(sorted.body.Resources.map((r: { id: string }) => r.id)).toEqual(
       (await all('attributes=id&sortBy=userName')).slice(5, 10),

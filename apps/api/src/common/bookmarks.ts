@@ -42,6 +42,12 @@ export class PageBookmarks {
     return { k: entry.k, i: entry.i };
   }
 
+  /** Whether a fresh bookmark (of whatever stamp) waits at `position`: only then is the stamp worth reading. */
+  has(scope: string, position: number): boolean {
+    const entry = this.entries.get(`${scope}@${position}`);
+    return entry !== undefined && this.now() - entry.at < this.ttlMs;
+  }
+
   leave(scope: string, position: number, stamp: string, mark: Bookmark): void {
     const key = `${scope}@${position}`;
     this.entries.delete(key);

@@ -140,22 +140,26 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
 
   if (request.cursor === undefined) {
     // Memberships change without touching the rows' stamp: such queries are always read by OFFSET.
-    const bookmarkable = request.count > 0 && source.stamp !== undefined && !where.includes('group_members');
+    // A walk starts at 1 and goes on from bookmarks; a page anywhere else reads no stamp.
+    const scope =
+      request.count > 0 && source.stamp !== undefined && !where.includes('group_members')
+        ? `${options.baseUrl}|${queryFingerprint(options.resourceType, request)}|${request.count}`
+        : undefined;
+    const walking = scope !== undefined && (request.startIndex === 1 || PAGE_BOOKMARKS.has(scope, request.startIndex));
     const [totalResults, tableStamp] = await Promise.all([
       source.count(where, filterParams),
-      bookmarkable ? source.stamp?.() : undefined,
+      walking ? source.stamp?.() : undefined,
     ]);
     if (request.count === 0) {
       return { rows: [], totalResults, startIndex: request.startIndex };
     }
     const direction = request.descending ? 'DESC' : 'ASC';
     const orderBy = `${key.sql} ${direction}${key.notNull ? '' : ' NULLS LAST'}, r.id ${direction}`;
-    const scope =
-      tableStamp === undefined
-        ? undefined
-        : `${options.baseUrl}|${queryFingerprint(options.resourceType, request)}|${request.count}`;
     const stamp = `${totalResults}|${tableStamp}`;
-    const mark = scope && request.startIndex > 1 ? PAGE_BOOKMARKS.take(scope, request.startIndex, stamp) : undefined;
+    const mark =
+      scope && tableStamp !== undefined && request.startIndex > 1
+        ? PAGE_BOOKMARKS.take(scope, request.startIndex, stamp)
+        : undefined;
     const rows = mark
       ? await source.list({
           where: `(${where}) AND ${keysetAfter(key, mark, request.descending ?? false, false, params)}`,
@@ -174,7 +178,7 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
           sortKey: key.sql,
         });
     const last = rows[rows.length - 1];
-    if (scope && last && rows.length === request.count) {
+    if (scope && tableStamp !== undefined && last && rows.length === request.count) {
       PAGE_BOOKMARKS.leave(scope, request.startIndex + rows.length, stamp, { k: keyValue(last.sortKey), i: last.id });
     }
     return { rows, totalResults, startIndex: request.startIndex };
