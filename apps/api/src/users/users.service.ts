@@ -76,7 +76,7 @@ export class UsersService {
   }
 
   async get(id: string, projected: Projected = {}): Promise<UserResult> {
-    const record = isResourceId(id) ? await this.users.findById(id) : undefined;
+    const record = isResourceId(id) ? await this.users.findByIdWithGroups(id) : undefined;
     if (!record) {
       throw ScimError.notFound(`User ${id} not found.`);
     }
@@ -265,7 +265,7 @@ export class UsersService {
       () => write,
       () =>
         this.prisma.transaction(async (tx) => {
-          const current = await this.users.findByIdForUpdate(tx, id);
+          const current = await this.users.findByIdForUpdateWithGroups(tx, id);
           if (!current) {
             throw ScimError.notFound(`User ${id} not found.`);
           }
@@ -345,7 +345,13 @@ export class UsersService {
   /** Full SCIM representations of a page of users: groups and manager names in one query each. */
   private async render(records: UserRecord[], projection: Projection): Promise<Record<string, unknown>[]> {
     const wantsGroups = projection.wants('groups');
-    const memberships = wantsGroups ? await this.users.memberships(records.map((r) => r.id)) : [];
+    // Read with the row (GET by id, writes) or, for a page, in one statement here.
+    const known = records.every((r) => r.memberships !== undefined);
+    const memberships = !wantsGroups
+      ? []
+      : known
+        ? records.flatMap((r) => r.memberships ?? [])
+        : await this.users.memberships(records.map((r) => r.id));
     const managerIds = records
       .map((r) => managerOf(r.doc))
       .filter((id): id is string => typeof id === 'string' && isResourceId(id));

@@ -15,6 +15,8 @@ export interface UserRecord {
   version: number;
   created: Date;
   lastModified: Date;
+  /** The user's groups, when read with the row (findByIdWithGroups): no second statement for them. */
+  memberships?: GroupMembershipRow[];
 }
 
 export interface UserEmailRow {
@@ -66,6 +68,24 @@ export class UsersRepository {
 
   async findById(id: string, db: Db = this.prisma.client): Promise<UserRecord | undefined> {
     const rows = await db.$queryRawUnsafe<UserRecord[]>(`SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid`, id);
+    return rows[0];
+  }
+
+  /** The user and its groups (as `memberships` returns them) in one statement. */
+  async findByIdWithGroups(id: string): Promise<UserRecord | undefined> {
+    const rows = await this.prisma.reads.query<UserRecord>(
+      `SELECT ${SELECT_USER}, ${GROUPS_OF_ROW} FROM users r WHERE r.id = $1::uuid`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** findByIdForUpdate with the user's groups, in one statement: a write's response needs them. */
+  async findByIdForUpdateWithGroups(db: Prisma.TransactionClient, id: string): Promise<UserRecord | undefined> {
+    const rows = await db.$queryRawUnsafe<UserRecord[]>(
+      `SELECT ${SELECT_USER}, ${GROUPS_OF_ROW} FROM users r WHERE r.id = $1::uuid FOR NO KEY UPDATE`,
+      id,
+    );
     return rows[0];
   }
 
@@ -281,9 +301,14 @@ export const MEMBERSHIPS_SQL = `WITH RECURSIVE
     FROM direct d JOIN up ON up.start = d.group_id
     GROUP BY d.user_id, up.gid
   )
-SELECT m.user_id::text AS "userId", m.gid::text AS "groupId", n.name AS "displayName", m.direct
+SELECT m.user_id::text AS "userId", m.gid::text AS "groupId", n.name AS "displayName", m.direct, n.rank
 FROM m JOIN named n ON n.id = m.gid
 ORDER BY n.rank`;
+
+/** MEMBERSHIPS_SQL for the row `r` of the statement, as a JSON array column `memberships` in the same order. */
+const GROUPS_OF_ROW = `(SELECT coalesce(jsonb_agg(jsonb_build_object('userId', g."userId", 'groupId', g."groupId",
+    'displayName', g."displayName", 'direct', g.direct) ORDER BY g.rank), '[]'::jsonb)
+  FROM (${MEMBERSHIPS_SQL.replace('$1::uuid[]', 'ARRAY[r.id]')}) g) AS memberships`;
 
 function omitEmails(write: UserWrite): Omit<UserWrite, 'emails'> {
   const { emails: _emails, ...rest } = write;
