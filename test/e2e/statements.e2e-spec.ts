@@ -1,4 +1,4 @@
-import { startServer, TestServer } from '../support/app';
+import { HttpResponse, startServer, TestServer } from '../support/app';
 import { PATCH_OP, USER } from '../support/traces';
 
 /**
@@ -50,7 +50,7 @@ describe('Statements per user write', () => {
 
   it('PATCH of nickName writes the user row only, and the emails stay findable', async () => {
     const user = await createUser('stmt-patch@example.com');
-    let patched: Awaited<ReturnType<TestServer['patch']>> | undefined;
+    let patched: HttpResponse | undefined;
     const counts = await during(async () => {
       patched = await server.patch(`/v2/Users/${user.id}`, {
         schemas: [PATCH_OP],
@@ -80,7 +80,7 @@ describe('Statements per user write', () => {
       members: [{ value: group.body.id, type: 'Group' }],
     });
     expect(parent.status).toBe(201);
-    let read: Awaited<ReturnType<TestServer['get']>> | undefined;
+    let read: HttpResponse | undefined;
     const counts = await during(async () => {
       read = await server.get(`/v2/Users/${user.id}`);
     });
