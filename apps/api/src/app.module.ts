@@ -17,6 +17,7 @@ import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
 import { OpsModule } from './ops/ops.module';
 import { GroupsModule } from './groups/groups.module';
+import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -32,6 +33,7 @@ export class AppModule {
         DiscoveryModule,
         UsersModule,
         GroupsModule,
+        SearchModule,
         BulkModule,
         MeModule,
         McpModule,
