@@ -58,6 +58,9 @@ describe('Root search', () => {
     expect(ids(byUserName.body)).toEqual([users[1]]);
     const byType = await search({ filter: 'meta.resourceType eq "Group" and displayName sw "Root"' });
     expect(ids(byType.body)).toEqual(groups);
+    // sortBy applies within each type; a type without the attribute contributes nothing.
+    const sorted = await search({ filter: 'displayName sw "Root"', sortBy: 'userName', sortOrder: 'descending' });
+    expect(ids(sorted.body)).toEqual([...users].reverse());
   });
 
   it('answers 400 for a filter no type understands, a bad filter and a cursor', async () => {

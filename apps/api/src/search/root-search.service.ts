@@ -5,6 +5,8 @@ import { LIST_RESPONSE_SCHEMA, ListResponse } from '../common/paging';
 import { GroupsService } from '../groups/groups.service';
 import { UsersService } from '../users/users.service';
 
+const SKIPPABLE = new Set(['invalidFilter', 'invalidPath', 'invalidValue']);
+
 interface Source {
   list(request: ListRequest): Promise<ListResponse>;
 }
@@ -38,7 +40,9 @@ export class RootSearchService {
       try {
         totals.push((await source.list({ ...request, count: 0 })).totalResults);
       } catch (error) {
-        if (!(error instanceof ScimError) || error.status !== 400) {
+        // What a type cannot compile (an attribute it lacks) is skipped; anything else, such as a
+        // filter too expensive to count (tooMany), is the answer, not a silently partial list.
+        if (!(error instanceof ScimError) || !SKIPPABLE.has(error.scimType ?? '')) {
           throw error;
         }
         refusal ??= error;
