@@ -3,7 +3,7 @@
 // Everything here talks to loopback addresses only, and every load run is bounded in time and
 // connections (see MAX_DURATION_S and MAX_CONNECTIONS).
 import { Buffer } from 'node:buffer';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -397,6 +397,12 @@ export function revision(root) {
   const file = join(root, 'REVISION');
   if (existsSync(file)) {
     return readFileSync(file, 'utf8').trim().split('\n')[0];
+  }
+  try {
+    // A git worktree's .git is a file, not a directory: ask git.
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    // no git here; read .git/HEAD below
   }
   try {
     const head = readFileSync(join(REPO_ROOT, '.git', 'HEAD'), 'utf8').trim();

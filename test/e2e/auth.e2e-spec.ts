@@ -246,6 +246,16 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
       expect(admin.headers.get('www-authenticate')).toContain('scope="roster.admin"');
     });
 
+    it('refuses a token revoked on this instance at once, although its lookup was cached', async () => {
+      const created = (await server.post('/admin/tokens', { name: 'cached', scope: 'scim.read' })).body;
+      expect((await server.get('/v2/Users', { token: created.token })).status).toBe(200);
+      expect((await server.get('/v2/Users', { token: created.token })).status).toBe(200);
+      expect((await server.delete(`/admin/tokens/${created.id}`)).status).toBe(204);
+      const refused = await server.get('/v2/Users', { token: created.token });
+      expect(refused.status).toBe(401);
+      expect(refused.body.detail).toBe('The API token has been revoked.');
+    });
+
     it('refuses a revoked token, an expired token and an unknown one', async () => {
       const created = (await server.post('/admin/tokens', { name: 'temp', scope: 'scim.read' })).body;
       expect((await server.delete(`/admin/tokens/${created.id}`)).status).toBe(204);

@@ -21,6 +21,7 @@ import { McpModule } from './mcp/mcp.module';
 import { MeModule } from './me/me.module';
 import { OpsModule } from './ops/ops.module';
 import { GroupsModule } from './groups/groups.module';
+import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { SchemasModule } from './schemas/schemas.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         ConsoleModule,
         UsersModule,
         GroupsModule,
+        SearchModule,
         BulkModule,
         MeModule,
         McpModule,

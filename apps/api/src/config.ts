@@ -138,6 +138,7 @@ export class EnvironmentDto {
   // Schema extensions at runtime (issue 15).
   @IsOptional() @IsIn(['reject', 'store', 'ignore']) SCHEMA_UNKNOWN_EXTENSIONS?: 'reject' | 'store' | 'ignore';
   @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) SCHEMA_REFRESH_INTERVAL_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(300) AUTH_CACHE_SECONDS?: number;
 }
 
 export interface AppConfig {
@@ -275,6 +276,12 @@ export interface AuthConfig {
   bearerFailureLimit: number;
   /** Default requests per minute per API token on the SCIM API (0: unlimited). */
   apiTokenRateLimit: number;
+  /**
+   * Seconds an instance trusts a bearer credential it looked up (API tokens, the stored admin
+   * token) before reading it again: the bound within which a revocation made elsewhere takes
+   * effect here (0: read on every request). Revocations through this instance take effect at once.
+   */
+  credentialCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -384,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cimdAllowPrivateAddresses: dto.OAUTH_CIMD_ALLOW_PRIVATE_ADDRESSES ?? false,
       bearerFailureLimit: dto.AUTH_FAILURE_LIMIT ?? 60,
       apiTokenRateLimit: dto.API_TOKEN_RATE_LIMIT ?? 0,
+      credentialCacheSeconds: dto.AUTH_CACHE_SECONDS ?? 5,
     },
     events: {
       retentionDays: dto.EVENTS_RETENTION_DAYS ?? 90,

@@ -6,8 +6,6 @@ import { ALL_SCOPES, BearerStrategy, Principal, RESOURCES } from './principal';
 import { randomSecret, secretsEqual, sha256 } from './secrets';
 
 const SETTING_KEY = 'admin_token_sha256';
-/** Other instances pick up a reset within this long (the hash is re-read at most this often). */
-const REFRESH_MS = 30_000;
 
 /** What is stored: the hash, and whether the token was ever shown (older versions stored the hash alone). */
 interface StoredAdminToken {
@@ -47,6 +45,8 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
   private readonly logger = new Logger('AdminToken');
   private expectedHash?: Buffer;
   private loadedAt = 0;
+  /** The re-read in flight: requests arriving meanwhile wait for it instead of each reading. */
+  private refreshing?: Promise<unknown>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,7 +94,7 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
     }
   }
 
-  /** A new admin token; the old one stops working at once here, within 30 s on other instances. */
+  /** A new admin token; the old one stops working at once here, within AUTH_CACHE_SECONDS on other instances. */
   async reset(): Promise<{ token: string }> {
     if (this.config.adminToken) {
       throw ScimError.conflict(
@@ -114,9 +114,13 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
   }
 
   async authenticate(token: string): Promise<Principal | null> {
-    if (!this.config.adminToken && Date.now() - this.loadedAt > REFRESH_MS) {
+    // Other instances pick up a reset within AUTH_CACHE_SECONDS: the stored hash is re-read at most that often.
+    if (!this.config.adminToken && Date.now() - this.loadedAt >= this.config.auth.credentialCacheSeconds * 1000) {
       // A database hiccup keeps the hash already known rather than refusing the admin.
-      await this.load().catch(() => (this.loadedAt = Date.now()));
+      this.refreshing ??= this.load()
+        .catch(() => (this.loadedAt = Date.now()))
+        .finally(() => (this.refreshing = undefined));
+      await this.refreshing;
     }
     if (!this.expectedHash || !secretsEqual(sha256(token), this.expectedHash)) {
       return null;

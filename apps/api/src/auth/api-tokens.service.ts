@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ApiTokenRecord, ApiTokensRepository, PrismaService } from '@roster/db';
 import { EventsService } from '../events/events.service';
 import { ScimError } from '@roster/scim';
 import { randomUUID } from 'node:crypto';
 import { isResourceId } from '../common/etag';
 import { APP_CONFIG, AppConfig } from '../config';
+import { CLOCK, CredentialCache } from './credential-cache';
 import { BearerStrategy, InvalidTokenError, Principal, ResourceKind } from './principal';
 import { parseRosterScope, splitScope } from './scopes';
 import { randomSecret, secretsEqual, sha256 } from './secrets';
@@ -46,13 +47,20 @@ export interface ApiTokenView {
 export class ApiTokensService implements BearerStrategy {
   readonly name = 'api-token';
   private readonly logger = new Logger('ApiTokens');
+  /** Token records by hash, trusted for AUTH_CACHE_SECONDS (see credential-cache.ts). */
+  private readonly cache: CredentialCache<ApiTokenRecord>;
+  /** When this instance last recorded each token's use: the cached record's lastUsedAt goes stale. */
+  private readonly touchedAt = new Map<string, number>();
 
   constructor(
     private readonly tokens: ApiTokensRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly events: EventsService,
-  ) {}
+    @Optional() @Inject(CLOCK) private readonly now: () => number = Date.now,
+  ) {
+    this.cache = new CredentialCache(config.auth.credentialCacheSeconds * 1000, 10_000, this.now);
+  }
 
   async create(input: CreateApiToken): Promise<ApiTokenView & { token: string }> {
     const name = input.name.trim();
@@ -111,6 +119,8 @@ export class ApiTokensService implements BearerStrategy {
         }
         return done;
       }));
+    // Evicted whatever the outcome: a token revoked by another instance is refused here at once too.
+    this.cache.evict((record) => record.id === id);
     if (!revoked) {
       throw ScimError.notFound(`API token ${id} not found (or already revoked).`);
     }
@@ -122,19 +132,25 @@ export class ApiTokensService implements BearerStrategy {
       return null;
     }
     const hash = sha256(token);
-    const record = await this.tokens.findByHash(hash.toString('hex'));
+    const key = hash.toString('hex');
+    const record = await this.cache.get(key, () => this.tokens.findByHash(key));
     if (!record || !secretsEqual(hash, Buffer.from(record.tokenHash, 'hex'))) {
       throw new InvalidTokenError('The API token is not known.');
     }
-    const now = new Date();
+    const now = new Date(this.now());
     if (record.revokedAt) {
       throw new InvalidTokenError('The API token has been revoked.', true);
     }
     if (record.expiresAt && record.expiresAt <= now) {
       throw new InvalidTokenError('The API token has expired.', true);
     }
-    if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
-      // Bookkeeping must not fail or slow the request it describes.
+    const lastUsed = Math.max(record.lastUsedAt?.getTime() ?? 0, this.touchedAt.get(record.id) ?? 0);
+    if (now.getTime() - lastUsed >= TOUCH_INTERVAL_MS) {
+      if (this.touchedAt.size >= 10_000) {
+        this.touchedAt.clear();
+      }
+      this.touchedAt.set(record.id, now.getTime());
+      // Bookkeeping must not fail or slow the request it describes: not awaited.
       this.tokens.touch(record.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS)).catch((error: unknown) => {
         this.logger.warn({ tokenId: record.id, err: String(error) }, 'Could not record API token use.');
       });

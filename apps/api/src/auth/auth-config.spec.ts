@@ -97,6 +97,7 @@ describe('loadConfig: auth settings', () => {
       cimdAllowPrivateAddresses: false,
       bearerFailureLimit: 60,
       apiTokenRateLimit: 0,
+      credentialCacheSeconds: 5,
     });
     expect(loadConfig({}).login).toEqual({ adminGroups: ['Roster Admins'], sessionIdleMinutes: 30, maxFailures: 5 });
   });
@@ -136,6 +137,13 @@ describe('loadConfig: auth settings', () => {
     expect(problems).toContain('TRUSTED_ISSUERS: [0] must be an object');
     expect(problems).toContain('OAUTH_SIGNING_ALG');
     expect(problems).not.toContain('c2hvcnQ=');
+  });
+
+  it('keeps the credential cache within 0 (off) to 300 seconds', () => {
+    expect(loadConfig({ AUTH_CACHE_SECONDS: '0' }).auth.credentialCacheSeconds).toBe(0);
+    expect(loadConfig({ AUTH_CACHE_SECONDS: '300' }).auth.credentialCacheSeconds).toBe(300);
+    expect(() => loadConfig({ AUTH_CACHE_SECONDS: '301' })).toThrow(/AUTH_CACHE_SECONDS/);
+    expect(() => loadConfig({ AUTH_CACHE_SECONDS: '-1' })).toThrow(/AUTH_CACHE_SECONDS/);
   });
 
   it('accepts a 32-byte base64 key encryption key', () => {

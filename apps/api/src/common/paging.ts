@@ -1,6 +1,7 @@
 import { classifyDatabaseError, compileFilter, compileSortKey, SortKey, SqlParams } from '@roster/db';
 import { AttributeType, canonicalDateTime, ResourceTypeName, SchemaRegistry, ScimError } from '@roster/scim';
 import { createHash } from 'node:crypto';
+import { Bookmark, PAGE_BOOKMARKS } from './bookmarks';
 import { CursorCodec } from './cursors';
 import { ListRequest } from './list-query';
 
@@ -17,6 +18,11 @@ export interface PageSource<Row extends { id: string; sortKey?: unknown }> {
     sortKey: string;
   }): Promise<Row[]>;
   count(where: string, params: unknown[]): Promise<number>;
+  /**
+   * Changes whenever the table's rows do (its row count and latest modification): startIndex
+   * bookmarks (common/bookmarks.ts) serve only while it stays the same.
+   */
+  stamp?(): Promise<string>;
 }
 
 export interface Page<Row> {
@@ -133,19 +139,48 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
   const filterParams = [...params.values];
 
   if (request.cursor === undefined) {
-    const totalResults = await source.count(where, filterParams);
+    // Memberships change without touching the rows' stamp: such queries are always read by OFFSET.
+    // A walk starts at 1 and goes on from bookmarks; a page anywhere else reads no stamp.
+    const scope =
+      request.count > 0 && source.stamp !== undefined && !where.includes('group_members')
+        ? `${options.baseUrl}|${queryFingerprint(options.resourceType, request)}|${request.count}`
+        : undefined;
+    const walking = scope !== undefined && (request.startIndex === 1 || PAGE_BOOKMARKS.has(scope, request.startIndex));
+    const [totalResults, tableStamp] = await Promise.all([
+      source.count(where, filterParams),
+      walking ? source.stamp?.() : undefined,
+    ]);
     if (request.count === 0) {
       return { rows: [], totalResults, startIndex: request.startIndex };
     }
     const direction = request.descending ? 'DESC' : 'ASC';
-    const rows = await source.list({
-      where,
-      params: filterParams,
-      orderBy: `${key.sql} ${direction}${key.notNull ? '' : ' NULLS LAST'}, r.id ${direction}`,
-      limit: request.count,
-      offset: request.startIndex - 1,
-      sortKey: key.sql,
-    });
+    const orderBy = `${key.sql} ${direction}${key.notNull ? '' : ' NULLS LAST'}, r.id ${direction}`;
+    const stamp = `${totalResults}|${tableStamp}`;
+    const mark =
+      scope && tableStamp !== undefined && request.startIndex > 1
+        ? PAGE_BOOKMARKS.take(scope, request.startIndex, stamp)
+        : undefined;
+    const rows = mark
+      ? await source.list({
+          where: `(${where}) AND ${keysetAfter(key, mark, request.descending ?? false, false, params)}`,
+          params: [...params.values],
+          orderBy,
+          limit: request.count,
+          offset: 0,
+          sortKey: key.sql,
+        })
+      : await source.list({
+          where,
+          params: filterParams,
+          orderBy,
+          limit: request.count,
+          offset: request.startIndex - 1,
+          sortKey: key.sql,
+        });
+    const last = rows[rows.length - 1];
+    if (scope && tableStamp !== undefined && last && rows.length === request.count) {
+      PAGE_BOOKMARKS.leave(scope, request.startIndex + rows.length, stamp, { k: keyValue(last.sortKey), i: last.id });
+    }
     return { rows, totalResults, startIndex: request.startIndex };
   }
 
@@ -163,27 +198,10 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
   // Reading backwards means reversing the order, then the page.
   const descending = request.descending !== backwards;
   const direction = descending ? 'DESC' : 'ASC';
-  let keyset = 'true';
   if (state && !keyFits(state.k, key)) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
   }
-  if (state) {
-    const cast = CAST[key.type] ? `::${CAST[key.type]}` : '';
-    const id = params.add(state.i);
-    const after = descending ? '<' : '>';
-    // NULL keys sort last in both directions; reading backwards they therefore come first.
-    if (key.notNull && state.k !== null) {
-      keyset = `((${key.sql}, r.id) ${after} (${params.add(state.k)}${cast}, ${id}::uuid))`;
-    } else if (state.k === null) {
-      keyset = backwards
-        ? `(${key.sql} IS NOT NULL OR r.id ${after} ${id}::uuid)`
-        : `(${key.sql} IS NULL AND r.id ${after} ${id}::uuid)`;
-    } else {
-      const k = params.add(state.k);
-      const nullClause = backwards ? '' : ` OR ${key.sql} IS NULL`;
-      keyset = `((${key.sql} ${after} ${k}${cast}) OR (${key.sql} = ${k}${cast} AND r.id ${after} ${id}::uuid)${nullClause})`;
-    }
-  }
+  const keyset = state ? keysetAfter(key, state, descending, backwards, params) : 'true';
   const nulls = key.notNull ? '' : backwards ? ' NULLS FIRST' : ' NULLS LAST';
   const fetched = await source.list({
     where: `(${where}) AND ${keyset}`,
@@ -228,6 +246,31 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
         }
       : {}),
   };
+}
+
+/** The rows after (or, reading backwards, before) the row with sort key `k` and id `i`, in the page order. */
+function keysetAfter(
+  key: SortKey & { notNull?: boolean },
+  { k: value, i }: Bookmark,
+  descending: boolean,
+  backwards: boolean,
+  params: SqlParams,
+): string {
+  const cast = CAST[key.type] ? `::${CAST[key.type]}` : '';
+  const id = params.add(i);
+  const after = descending ? '<' : '>';
+  // NULL keys sort last in both directions; reading backwards they therefore come first.
+  if (key.notNull && value !== null) {
+    return `((${key.sql}, r.id) ${after} (${params.add(value)}${cast}, ${id}::uuid))`;
+  }
+  if (value === null) {
+    return backwards
+      ? `(${key.sql} IS NOT NULL OR r.id ${after} ${id}::uuid)`
+      : `(${key.sql} IS NULL AND r.id ${after} ${id}::uuid)`;
+  }
+  const k = params.add(value);
+  const nullClause = backwards ? '' : ` OR ${key.sql} IS NULL`;
+  return `((${key.sql} ${after} ${k}${cast}) OR (${key.sql} = ${k}${cast} AND r.id ${after} ${id}::uuid)${nullClause})`;
 }
 
 /**

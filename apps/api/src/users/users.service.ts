@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { bindQueryScope, isUniqueViolation, PrismaService, UserRecord, UsersRepository, UserWrite } from '@roster/db';
+import {
+  bindQueryScope,
+  isUniqueViolation,
+  PrismaService,
+  UserEmailRow,
+  UserRecord,
+  UsersRepository,
+  UserWrite,
+} from '@roster/db';
 import {
   applyPatch,
   checkImmutable,
@@ -71,7 +79,7 @@ export class UsersService {
   }
 
   async get(id: string, projected: Projected = {}): Promise<UserResult> {
-    const record = isResourceId(id) ? await this.users.findById(id) : undefined;
+    const record = isResourceId(id) ? await this.users.findByIdWithGroups(id) : undefined;
     if (!record) {
       throw ScimError.notFound(`User ${id} not found.`);
     }
@@ -264,7 +272,7 @@ export class UsersService {
       () => write,
       () =>
         this.prisma.transaction(async (tx) => {
-          const current = await this.users.findByIdForUpdate(tx, id);
+          const current = await this.users.findByIdForUpdateWithGroups(tx, id);
           if (!current) {
             throw ScimError.notFound(`User ${id} not found.`);
           }
@@ -273,7 +281,11 @@ export class UsersService {
           if (write && current.active && !write.active) {
             await revokeUserAccess(tx, id);
           }
-          const updated = write ? await this.users.update(tx, current, write, new Date()) : current;
+          const updated = write
+            ? await this.users.update(tx, current, write, new Date(), {
+                emailsChanged: !sameEmails(emailRows(current.doc), write.emails),
+              })
+            : current;
           await this.events.user(tx, current, updated);
           return updated;
         }),
@@ -323,7 +335,6 @@ export class UsersService {
     if (typeof userName !== 'string' || userName === '') {
       throw ScimError.badRequest('invalidValue', 'Attribute "userName" is required.');
     }
-    const emails = Array.isArray(doc.emails) ? doc.emails.filter(isPlainObject) : [];
     return Promise.resolve({
       userName,
       externalId: typeof doc.externalId === 'string' ? doc.externalId : null,
@@ -331,11 +342,7 @@ export class UsersService {
       active: doc.active !== false,
       doc,
       passwordHash,
-      emails: emails.map((e) => ({
-        value: typeof e.value === 'string' ? e.value : null,
-        type: typeof e.type === 'string' ? e.type : null,
-        primary: e.primary === true,
-      })),
+      emails: emailRows(doc),
     });
   }
 
@@ -354,7 +361,13 @@ export class UsersService {
   /** Full SCIM representations of a page of users: groups and manager names in one query each. */
   private async render(records: UserRecord[], projection: Projection): Promise<Record<string, unknown>[]> {
     const wantsGroups = projection.wants('groups');
-    const memberships = wantsGroups ? await this.users.memberships(records.map((r) => r.id)) : [];
+    // Read with the row (GET by id, writes) or, for a page, in one statement here.
+    const known = records.every((r) => r.memberships !== undefined);
+    const memberships = !wantsGroups
+      ? []
+      : known
+        ? records.flatMap((r) => r.memberships ?? [])
+        : await this.users.memberships(records.map((r) => r.id));
     const managerIds = records
       .map((r) => managerOf(r.doc))
       .filter((id): id is string => typeof id === 'string' && isResourceId(id));
@@ -429,6 +442,23 @@ export class UsersService {
       },
     };
   }
+}
+
+/** The user_emails rows a document's `emails` are stored as (filters on emails use them). */
+function emailRows(doc: Record<string, unknown>): UserEmailRow[] {
+  const emails = Array.isArray(doc.emails) ? doc.emails.filter(isPlainObject) : [];
+  return emails.map((e) => ({
+    value: typeof e.value === 'string' ? e.value : null,
+    type: typeof e.type === 'string' ? e.type : null,
+    primary: e.primary === true,
+  }));
+}
+
+function sameEmails(a: UserEmailRow[], b: UserEmailRow[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((e, i) => e.value === b[i].value && e.type === b[i].type && e.primary === b[i].primary)
+  );
 }
 
 function managerOf(doc: Record<string, unknown>): unknown {

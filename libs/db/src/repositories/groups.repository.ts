@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
+import { isUnfiltered, RESOURCE_COUNT_SQL, stampSql } from '../resource-counts';
 import { ListQuery } from './users.repository';
 
 export interface GroupRecord {
@@ -147,11 +148,19 @@ export class GroupsRepository {
     );
   }
 
+  /** Changes whenever the groups table's rows do (see resource-counts.ts). */
+  async stamp(): Promise<string> {
+    const rows = await this.prisma.reads.query<{ s: string }>(stampSql('groups'), ['Group']);
+    return rows[0]?.s ?? '';
+  }
+
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
-      `SELECT count(*) AS n FROM groups r WHERE ${where}`,
-      params,
-    );
+    const rows = isUnfiltered(where)
+      ? await this.prisma.reads.query<{ n: bigint | number | string }>(RESOURCE_COUNT_SQL, ['Group'])
+      : await this.prisma.reads.query<{ n: bigint | number | string }>(
+          `SELECT count(*) AS n FROM groups r WHERE ${where}`,
+          params,
+        );
     return Number(rows[0]?.n ?? 0);
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
+import { isUnfiltered, RESOURCE_COUNT_SQL, stampSql } from '../resource-counts';
 
 /** What the users table holds for one user; `doc` is the canonical SCIM document. */
 export interface UserRecord {
@@ -14,6 +15,8 @@ export interface UserRecord {
   version: number;
   created: Date;
   lastModified: Date;
+  /** The user's groups, when read with the row (findByIdWithGroups): no second statement for them. */
+  memberships?: GroupMembershipRow[];
 }
 
 export interface UserEmailRow {
@@ -65,6 +68,24 @@ export class UsersRepository {
 
   async findById(id: string, db: Db = this.prisma.client): Promise<UserRecord | undefined> {
     const rows = await db.$queryRawUnsafe<UserRecord[]>(`SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid`, id);
+    return rows[0];
+  }
+
+  /** The user and its groups (as `memberships` returns them) in one statement. */
+  async findByIdWithGroups(id: string): Promise<UserRecord | undefined> {
+    const rows = await this.prisma.reads.query<UserRecord>(
+      `SELECT ${SELECT_USER}, ${GROUPS_OF_ROW} FROM users r WHERE r.id = $1::uuid`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** findByIdForUpdate with the user's groups, in one statement: a write's response needs them. */
+  async findByIdForUpdateWithGroups(db: Prisma.TransactionClient, id: string): Promise<UserRecord | undefined> {
+    const rows = await db.$queryRawUnsafe<UserRecord[]>(
+      `SELECT ${SELECT_USER}, ${GROUPS_OF_ROW} FROM users r WHERE r.id = $1::uuid FOR NO KEY UPDATE`,
+      id,
+    );
     return rows[0];
   }
 
@@ -153,8 +174,18 @@ export class UsersRepository {
     return users.map(({ id, write }) => ({ id, ...omitEmails(write), version: 1, created: now, lastModified: now }));
   }
 
-  /** Writes a new state of an existing user, bumping its version; the caller holds the row lock. */
-  async update(db: Prisma.TransactionClient, current: UserRecord, write: UserWrite, now: Date): Promise<UserRecord> {
+  /**
+   * Writes a new state of an existing user, bumping its version; the caller holds the row lock.
+   * The email rows are rewritten only when `emailsChanged` (the caller compared them): most
+   * changes (nickName, active, a manager) leave them as they are, and two statements fewer.
+   */
+  async update(
+    db: Prisma.TransactionClient,
+    current: UserRecord,
+    write: UserWrite,
+    now: Date,
+    { emailsChanged = true }: { emailsChanged?: boolean } = {},
+  ): Promise<UserRecord> {
     const version = current.version + 1;
     await db.user.update({
       where: { id: current.id },
@@ -169,6 +200,9 @@ export class UsersRepository {
         lastModified: now,
       },
     });
+    if (!emailsChanged) {
+      return { ...current, ...omitEmails(write), version, lastModified: now };
+    }
     await db.userEmail.deleteMany({ where: { userId: current.id } });
     if (write.emails.length) {
       await db.userEmail.createMany({
@@ -208,11 +242,19 @@ export class UsersRepository {
     );
   }
 
+  /** Changes whenever the users table's rows do (see resource-counts.ts). */
+  async stamp(): Promise<string> {
+    const rows = await this.prisma.reads.query<{ s: string }>(stampSql('users'), ['User']);
+    return rows[0]?.s ?? '';
+  }
+
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = await this.prisma.reads.query<{ n: bigint | number | string }>(
-      `SELECT count(*) AS n FROM users r WHERE ${where}`,
-      params,
-    );
+    const rows = isUnfiltered(where)
+      ? await this.prisma.reads.query<{ n: bigint | number | string }>(RESOURCE_COUNT_SQL, ['User'])
+      : await this.prisma.reads.query<{ n: bigint | number | string }>(
+          `SELECT count(*) AS n FROM users r WHERE ${where}`,
+          params,
+        );
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -274,9 +316,14 @@ export const MEMBERSHIPS_SQL = `WITH RECURSIVE
     FROM direct d JOIN up ON up.start = d.group_id
     GROUP BY d.user_id, up.gid
   )
-SELECT m.user_id::text AS "userId", m.gid::text AS "groupId", n.name AS "displayName", m.direct
+SELECT m.user_id::text AS "userId", m.gid::text AS "groupId", n.name AS "displayName", m.direct, n.rank
 FROM m JOIN named n ON n.id = m.gid
 ORDER BY n.rank`;
+
+/** MEMBERSHIPS_SQL for the row `r` of the statement, as a JSON array column `memberships` in the same order. */
+const GROUPS_OF_ROW = `(SELECT coalesce(jsonb_agg(jsonb_build_object('userId', g."userId", 'groupId', g."groupId",
+    'displayName', g."displayName", 'direct', g.direct) ORDER BY g.rank), '[]'::jsonb)
+  FROM (${MEMBERSHIPS_SQL.replace('$1::uuid[]', 'ARRAY[r.id]')}) g) AS memberships`;
 
 function omitEmails(write: UserWrite): Omit<UserWrite, 'emails'> {
   const { emails: _emails, ...rest } = write;
