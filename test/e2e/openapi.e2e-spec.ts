@@ -97,11 +97,13 @@ describe('OpenAPI document', () => {
       'Users',
       'Groups',
       'Bulk',
+      'Search',
       'Me',
       'Discovery',
       'MCP',
       'OAuth',
       'Administration',
+      'Events',
       'Operations',
     ]);
     expect(Object.keys(live.paths)[0]).toBe('/v2/Users');

@@ -140,6 +140,20 @@ describe('Schema extensions at runtime (issue 15)', () => {
     });
   });
 
+  it('the served OpenAPI document follows the registry: the extension is a component, and User refers to it', async () => {
+    const res = await server.get('/docs/openapi.json', { token: null });
+    expect(res.status).toBe(200);
+    const schemas = res.body.components.schemas;
+    expect(schemas.CustomExtensionName.properties.costCenter).toEqual({ type: 'string' });
+    expect(schemas.CustomExtensionName.properties.badge).toEqual({ type: 'integer' });
+    expect(schemas.CustomExtensionName.properties.site.properties.floor).toEqual({ type: 'integer' });
+    expect(schemas.User.properties[CUSTOM]).toEqual({ $ref: '#/components/schemas/CustomExtensionName' });
+    // The built-in components are the ones built at start.
+    expect(schemas.User.properties['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']).toEqual({
+      $ref: '#/components/schemas/EnterpriseUser',
+    });
+  });
+
   describe('validation and storage', () => {
     it('stores nested and flat (Entra) forms, coerces Entra strings, and returns them', async () => {
       const res = await createUser({

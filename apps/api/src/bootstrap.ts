@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import fastifyMultipart from '@fastify/multipart';
-import { ScimError } from '@roster/scim';
+import { SchemaRegistry, ScimError } from '@roster/scim';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
@@ -18,7 +18,7 @@ import { registerActorScope } from './events/actor-scope';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, liveOpenApiDocument } from './openapi';
 import { installObservability } from './ops/observability';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -91,7 +91,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   earlyAuthentication.useGuard(app.get(AuthGuard, { strict: false }));
   observability.attach(app);
   const document = buildOpenApiDocument(app, config);
+  const live = liveOpenApiDocument(document, app.get(SchemaRegistry));
   SwaggerModule.setup('docs', app, document, {
+    patchDocumentOnRequest: () => live(),
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
     customSiteTitle: 'Roster API',

@@ -11,11 +11,13 @@ export const TAG_ORDER: { name: string; description: string }[] = [
   { name: 'Users', description: 'SCIM users (RFC 7644 §3).' },
   { name: 'Groups', description: 'SCIM groups, their members and logos.' },
   { name: 'Bulk', description: 'Many operations in one request (RFC 7644 §3.7).' },
+  { name: 'Search', description: 'POST /v2/.search across Users and Groups (RFC 7644 §3.4.3).' },
   { name: 'Me', description: 'The user the token belongs to (RFC 7644 §3.11).' },
   { name: 'Discovery', description: 'ServiceProviderConfig, ResourceTypes and Schemas (RFC 7644 §4).' },
   { name: 'MCP', description: 'The Model Context Protocol endpoint for AI assistants.' },
   { name: 'OAuth', description: 'Authorization server: metadata, authorization, token, registration, revocation.' },
   { name: 'Administration', description: 'OAuth clients, API tokens, grants, signing keys (scope roster.admin).' },
+  { name: 'Events', description: 'Change events: the feed and the history of a resource (scope roster.admin).' },
   { name: 'Operations', description: 'Health, readiness, version and metrics.' },
 ];
 
@@ -101,6 +103,33 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     delete bearer.bearerFormat;
   }
   return orderAndPrune(document);
+}
+
+/**
+ * The document `/docs/openapi.json` serves: the one built at start, plus what the schema registry
+ * holds now, so extensions registered at run time (/admin/schemas) appear as component schemas,
+ * and in User and Group, as soon as this instance has loaded them. Rebuilt only when they change.
+ */
+export function liveOpenApiDocument(document: OpenAPIObject, registry: SchemaRegistry): () => OpenAPIObject {
+  let key = '';
+  let live = document;
+  return () => {
+    const custom = registry.customExtensions();
+    if (!custom.length) {
+      return document;
+    }
+    const next = JSON.stringify(custom);
+    if (next !== key) {
+      const built = document.components?.schemas ?? {};
+      const fresh = registryComponentSchemas(registry);
+      const added = Object.fromEntries(
+        Object.entries(fresh).filter(([name]) => name === 'User' || name === 'Group' || !(name in built)),
+      );
+      live = { ...document, components: { ...document.components, schemas: { ...built, ...added } } };
+      key = next;
+    }
+    return live;
+  };
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'trace'] as const;

@@ -1,4 +1,5 @@
-import type { ApiTokenRecord, ApiTokensRepository } from '@roster/db';
+import type { ApiTokenRecord, ApiTokensRepository, PrismaService } from '@roster/db';
+import type { EventsService } from '../events/events.service';
 import type { AppConfig } from '../config';
 import { ApiTokensService } from './api-tokens.service';
 import { CredentialCache } from './credential-cache';
@@ -95,8 +96,17 @@ describe('ApiTokensService with its cache', () => {
       touch: jest.fn().mockResolvedValue(undefined),
       revoke: jest.fn().mockResolvedValue(true),
     };
-    const tokens = new ApiTokensService(repository as unknown as ApiTokensRepository, config, time.now);
-    return { tokens, repository, time };
+    // Revocations run in a transaction that also appends the token.revoked event.
+    const prisma = { transaction: (work: (tx: unknown) => Promise<unknown>) => work({}) };
+    const events = { credential: jest.fn().mockResolvedValue(undefined) };
+    const tokens = new ApiTokensService(
+      repository as unknown as ApiTokensRepository,
+      config,
+      prisma as unknown as PrismaService,
+      events as unknown as EventsService,
+      time.now,
+    );
+    return { tokens, repository, time, events };
   }
 
   it('reads the token once per AUTH_CACHE_SECONDS: a revocation elsewhere is seen within that bound', async () => {
@@ -112,9 +122,10 @@ describe('ApiTokensService with its cache', () => {
   });
 
   it('refuses a token revoked through this instance at once', async () => {
-    const { tokens, repository, time } = service();
+    const { tokens, repository, time, events } = service();
     await tokens.authenticate(token);
     await tokens.revoke(record().id);
+    expect(events.credential).toHaveBeenCalledWith({}, 'token.revoked', 'ApiToken', record().id);
     repository.findByHash.mockResolvedValue(record({ revokedAt: new Date(time.now()) }));
     await expect(tokens.authenticate(token)).rejects.toThrow('The API token has been revoked.');
   });
