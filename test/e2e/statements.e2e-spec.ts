@@ -59,8 +59,9 @@ describe('Statements per user write', () => {
     });
     expect(patched?.status).toBe(200);
     expect(patched?.body).toMatchObject({ nickName: 'Stmt', emails: [{ value: 'stmt-patch@example.com' }] });
-    // The row locked and read with its groups, then the UPDATE.
-    expect(counts).toEqual({ select: 1, update: 1 });
+    // The row locked and read with its groups, then the UPDATE, and the change event's INSERT
+    // (the outbox, written in the same transaction).
+    expect(counts).toEqual({ select: 1, update: 1, insert: 1 });
     const found = await server.get(
       `/v2/Users?filter=${encodeURIComponent('emails.value eq "stmt-patch@example.com"')}`,
     );
@@ -108,8 +109,9 @@ describe('Statements per user write', () => {
       });
       expect(replaced.status).toBe(200);
     });
+    // No email rows deleted or inserted: the one INSERT is the change event.
     expect(put.delete ?? 0).toBe(0);
-    expect(put.insert ?? 0).toBe(0);
+    expect(put.insert ?? 0).toBe(1);
 
     const changed = await during(async () => {
       const patched = await server.patch(`/v2/Users/${user.id}`, {
@@ -118,8 +120,9 @@ describe('Statements per user write', () => {
       });
       expect(patched.status).toBe(200);
     });
+    // The email rows rewritten (one DELETE, one multi-row INSERT), and the change event.
     expect(changed.delete).toBe(1);
-    expect(changed.insert).toBe(1);
+    expect(changed.insert).toBe(2);
     const filter = (value: string) =>
       server.get(`/v2/Users?filter=${encodeURIComponent(`emails.value eq "${value}"`)}`);
     expect((await filter('stmt-new@example.com')).body.totalResults).toBe(1);

@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../auth/decorators';
 import { listLimits, parseSearchRequest } from '../common/list-query';
 import { ListResponse } from '../common/paging';
-import { ScimErrors, scimContent } from '../common/scim-openapi';
+import { ScimBody, ScimErrors, scimContent } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
 import { APP_CONFIG, AppConfig } from '../config';
 import { SEARCH_EXAMPLE, USER_LIST_EXAMPLE } from '../users/users.examples';
@@ -25,8 +25,12 @@ export class RootSearchController {
   @ApiOperation({
     summary: 'Search Users and Groups with one SearchRequest (RFC 7644 §3.4.3): users first, then groups.',
   })
-  @ApiBody({ schema: { type: 'object', example: SEARCH_EXAMPLE } })
-  @ApiResponse({ status: 200, description: 'ListResponse', content: scimContent(USER_LIST_EXAMPLE) })
+  @ScimBody('SearchRequest', SEARCH_EXAMPLE)
+  @ApiResponse({
+    status: 200,
+    description: 'ListResponse of Users and Groups',
+    content: scimContent(USER_LIST_EXAMPLE, 'ListResponse'),
+  })
   @ScimErrors()
   find(@Body() body: unknown): Promise<ListResponse> {
     return this.search.search(parseSearchRequest(body, listLimits(this.config)));
