@@ -507,12 +507,13 @@ describePg('Statement timeout, lock timeout and canceled reads on PostgreSQL', (
     const waiting = async () => {
       const { rows } = await admin.query(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-           AND wait_event_type = 'Lock' AND query LIKE '%FROM users r%'`,
+           AND wait_event_type = 'Lock' AND query LIKE '%FROM users%'`,
       );
       return rows[0].n as number;
     };
     try {
-      // An exclusive lock makes the read wait in the database for as long as the lock is held.
+      // An exclusive lock makes the read wait in the database for as long as the lock is held (the
+      // first statement of a first page is the table's bookmark stamp, then the page itself).
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
       const controller = new AbortController();
