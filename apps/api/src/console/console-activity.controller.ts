@@ -31,7 +31,7 @@ export class ConsoleActivityController {
     private readonly extensions: SchemaExtensionsService,
   ) {}
 
-  @Get(['activity', 'Activity'])
+  @Get('activity')
   async activity(@Query() query: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const admin = await this.access.admin(request, reply);
     if (!admin) {
@@ -62,7 +62,7 @@ export class ConsoleActivityController {
     return send(reply, activityPage(this.access.frame(admin, 'Activity'), view), status);
   }
 
-  @Get(['schemas', 'Schemas'])
+  @Get('schemas')
   async schemas(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const admin = await this.access.admin(request, reply);
     if (!admin) {

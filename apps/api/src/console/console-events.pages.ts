@@ -45,7 +45,9 @@ export function eventsTable(records: EventRecord[], id: string, withResource: bo
       ${records.map(
         (r) =>
           html`<tr data-seq="${r.seq.toString()}">
-            <td><time datetime="${r.time.toISOString()}">${r.time.toISOString().replace('T', ' ').slice(0, 19)}</time></td>
+            <td>
+              <time datetime="${r.time.toISOString()}">${r.time.toISOString().replace('T', ' ').slice(0, 19)}</time>
+            </td>
             <td class="event-type">${r.type}</td>
             ${withResource ? html`<td>${resourceCell(r)}</td>` : ''}
             <td>${actorCell(r)}</td>
@@ -148,9 +150,7 @@ export function activityPage(frame: ConsoleFrame, view: ActivityView): SafeHtml 
             autocomplete="off"
             spellcheck="false"
           />
-          <datalist id="recent-actors">
-            ${view.actors.map((a) => html`<option value="${a}"></option>`)}
-          </datalist>
+          <datalist id="recent-actors">${view.actors.map((a) => html`<option value="${a}"></option>`)}</datalist>
           <label for="type">Type</label>
           <select id="type" name="type">
             <option value="">Any type</option>

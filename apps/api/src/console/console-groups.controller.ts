@@ -133,7 +133,10 @@ export class ConsoleGroupsController {
     if (!version || !member) {
       return send(reply, messagePage('Bad request', 'The form was incomplete. Reload the page and try again.'), 400);
     }
-    return this.change(request, reply, admin, id, version, 'removed', { op: 'remove', path: `members[value eq "${member}"]` });
+    return this.change(request, reply, admin, id, version, 'removed', {
+      op: 'remove',
+      path: `members[value eq "${member}"]`,
+    });
   }
 
   private async change(

@@ -62,12 +62,22 @@ export function schemasPage(frame: ConsoleFrame, extensions: SchemaExtensionView
                     <dd>${e.resourceType}</dd>
                     <dt>Required</dt>
                     <dd>${e.required ? 'Yes: every resource of this type carries it' : 'No'}</dd>
-                    ${e.description ? html`<dt>Description</dt><dd>${e.description}</dd>` : ''}
+                    ${
+                      e.description
+                        ? html`<dt>Description</dt>
+                            <dd>${e.description}</dd>`
+                        : ''
+                    }
                     <dt>Version</dt>
                     <dd>${e.version}</dd>
                     <dt>Last modified</dt>
                     <dd>${e.lastModified}</dd>
-                    ${e.indexes.length ? html`<dt>Indexes</dt><dd>${e.indexes.join(', ')}</dd>` : ''}
+                    ${
+                      e.indexes.length
+                        ? html`<dt>Indexes</dt>
+                            <dd>${e.indexes.join(', ')}</dd>`
+                        : ''
+                    }
                   </dl>
                   <table class="list attributes">
                     <thead>

@@ -167,7 +167,11 @@ export class ConsoleController {
     }
     const query = reply.request.query as Form | undefined;
     const done = query?.done;
-    const history = await this.events.history(result.resource.id as string, consoleCursor(query?.history), `/console/Users/${id}`);
+    const history = await this.events.history(
+      result.resource.id as string,
+      consoleCursor(query?.history),
+      `/console/Users/${id}`,
+    );
     return send(
       reply,
       userPage(this.access.frame(admin, 'Users'), {
