@@ -22,10 +22,17 @@ function actorCell(record: EventRecord): SafeHtml {
     >`;
 }
 
+/** An event type that may break after its dot or underscores (and nowhere else) on a phone. */
+function typeCell(type: string): SafeHtml {
+  const parts = type.split(/(?<=[._])/);
+  return html`${parts.map((p, i) => html`${i ? html`<wbr />` : ''}${p}`)}`;
+}
+
 function resourceCell(record: EventRecord): SafeHtml {
   const collection = record.resourceType === 'User' ? 'Users' : record.resourceType === 'Group' ? 'Groups' : undefined;
   return collection && record.type !== `${record.resourceType.toLowerCase()}.deleted`
-    ? html`<a href="/console/${collection}/${record.resourceId}">${record.resourceType}</a>`
+    ? html`<a href="/console/${collection}/${record.resourceId}">${record.resourceType}</a>
+        <span class="muted">${record.resourceId.slice(0, 8)}</span>`
     : html`${record.resourceType} <span class="muted">${record.resourceId}</span>`;
 }
 
@@ -48,7 +55,7 @@ export function eventsTable(records: EventRecord[], id: string, withResource: bo
             <td>
               <time datetime="${r.time.toISOString()}">${r.time.toISOString().replace('T', ' ').slice(0, 19)}</time>
             </td>
-            <td class="event-type">${r.type}</td>
+            <td class="event-type">${typeCell(r.type)}</td>
             ${withResource ? html`<td>${resourceCell(r)}</td>` : ''}
             <td>${actorCell(r)}</td>
             <td class="paths">${changedPaths(r)}</td>
