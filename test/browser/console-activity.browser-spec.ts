@@ -129,6 +129,29 @@ describe('Console history, activity and schemas in a real browser', () => {
     expect(await page.locator('p.error').innerText()).toContain('Unknown event type user.exploded');
   });
 
+  it('filters and pages the feed without JavaScript too', async () => {
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      storageState: await opened.context.storageState(),
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${server.baseUrl}/console/activity`);
+      await page.getByLabel('Actor (a token', { exact: false }).fill('ada@example.com');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.waitForURL(/actor=ada%40example.com/);
+      const kinds = await page.locator('#activity-events .actor-kind').allInnerTexts();
+      expect(kinds.length).toBeGreaterThan(0);
+      expect(new Set(kinds)).toEqual(new Set(['(console)']));
+      await page.goto(`${server.baseUrl}/console/activity`);
+      await page.locator('#activity-older').click();
+      await page.waitForURL(/cursor=\d+/);
+      await expect(page.locator('#activity-events tbody tr').count()).resolves.toBeGreaterThan(0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('lists the registered extensions with their attributes, read-only', async () => {
     const { page } = opened;
     await page.goto(`${server.baseUrl}/console/schemas`);
