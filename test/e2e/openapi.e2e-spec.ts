@@ -32,6 +32,8 @@ const PAGES = new Set([
   'POST /console/Connections/Tokens/:id/Revoke',
   'POST /console/Connections/Clients/:id/Revoke',
   'POST /console/Connections/Grants/:id/Revoke',
+  'GET /console/activity',
+  'GET /console/schemas',
 ]);
 
 describe('OpenAPI document', () => {

@@ -4,6 +4,7 @@ import { redirect, SafeHtml } from '../auth/login/html';
 import { messagePage } from '../auth/login/pages';
 import { RolesService } from '../auth/login/roles.service';
 import { BrowserSession, SessionService } from '../auth/login/session.service';
+import { runAsActor } from '../events/actor-scope';
 import { CONSOLE_LINK_METHOD } from './console-link.service';
 import { ConsoleFrame } from './console.pages';
 
@@ -72,6 +73,25 @@ export class ConsoleAccess {
       return undefined;
     }
     return admin;
+  }
+
+  /**
+   * Runs a console write as the signed-in administrator, so its events name them (kind `console`,
+   * the user's id and user name; the admin token holder when opened with a one-time link).
+   */
+  act<T>(admin: BrowserSession, request: FastifyRequest, fn: () => Promise<T>): Promise<T> {
+    const agent = request.headers['user-agent'];
+    return runAsActor(
+      {
+        kind: 'console',
+        id: admin.user?.id ?? 'admin-token',
+        name: admin.user?.userName ?? 'admin token holder',
+        requestId: request.id,
+        clientAddress: request.ip ?? null,
+        userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null,
+      },
+      fn,
+    );
   }
 
   frame(admin: BrowserSession, section: ConsoleFrame['section']): ConsoleFrame {

@@ -67,7 +67,7 @@ export class ConsoleConnectionsController {
       return this.render(reply, admin, { error: 'Choose what the token may do.' }, 400);
     }
     try {
-      const created = await this.tokens.create({ name, scope });
+      const created = await this.access.act(admin, request, () => this.tokens.create({ name, scope }));
       return this.render(reply, admin, { created: { name: created.name, token: created.token } }, 201);
     } catch (error) {
       if (error instanceof ScimError && error.status === 400) {
@@ -109,7 +109,7 @@ export class ConsoleConnectionsController {
       return reply;
     }
     try {
-      await action();
+      await this.access.act(admin, request, action);
     } catch (error) {
       if (error instanceof ScimError && (error.status === 404 || error.status === 400)) {
         return this.render(reply, admin, { error: `Nothing to revoke: ${error.detail}` }, 404);

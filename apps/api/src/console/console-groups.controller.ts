@@ -16,6 +16,7 @@ import { UsersService } from '../users/users.service';
 import { ConsoleAccess, formVersion, send } from './console-access';
 import { groupPage, groupsPage, groupsResults, GroupsList, GroupView } from './console-groups.pages';
 import { MAX_SEARCH_LENGTH } from './console-search';
+import { consoleCursor, ConsoleEvents } from './console-events';
 
 const PAGE_SIZE = 25;
 const MEMBER_PAGE = 50;
@@ -51,6 +52,7 @@ export class ConsoleGroupsController {
     private readonly groups: GroupsService,
     private readonly groupRows: GroupsRepository,
     private readonly users: UsersService,
+    private readonly events: ConsoleEvents,
   ) {}
 
   @Get()
@@ -81,7 +83,7 @@ export class ConsoleGroupsController {
     }
     const after = typeof query.after === 'string' && isResourceId(query.after) ? query.after : undefined;
     const done = query.done === 'added' ? 'Member added.' : query.done === 'removed' ? 'Member removed.' : undefined;
-    return this.render(reply, admin, id, { after, notice: done });
+    return this.render(reply, admin, id, { after, notice: done, historyCursor: consoleCursor(query.history) });
   }
 
   @Post(':id/Members')
@@ -108,7 +110,7 @@ export class ConsoleGroupsController {
         400,
       );
     }
-    return this.change(reply, admin, id, version, 'added', {
+    return this.change(request, reply, admin, id, version, 'added', {
       op: 'add',
       path: 'members',
       value: [{ value: String(user.id) }],
@@ -131,10 +133,14 @@ export class ConsoleGroupsController {
     if (!version || !member) {
       return send(reply, messagePage('Bad request', 'The form was incomplete. Reload the page and try again.'), 400);
     }
-    return this.change(reply, admin, id, version, 'removed', { op: 'remove', path: `members[value eq "${member}"]` });
+    return this.change(request, reply, admin, id, version, 'removed', {
+      op: 'remove',
+      path: `members[value eq "${member}"]`,
+    });
   }
 
   private async change(
+    request: FastifyRequest,
     reply: FastifyReply,
     admin: BrowserSession,
     id: string,
@@ -143,11 +149,13 @@ export class ConsoleGroupsController {
     operation: Record<string, unknown>,
   ): Promise<FastifyReply> {
     try {
-      await this.groups.patch(
-        id,
-        { schemas: [PATCH_OP], Operations: [operation] },
-        `W/"${version}"`,
-        parseProjection({ excludedAttributes: 'members' }),
+      await this.access.act(admin, request, () =>
+        this.groups.patch(
+          id,
+          { schemas: [PATCH_OP], Operations: [operation] },
+          `W/"${version}"`,
+          parseProjection({ excludedAttributes: 'members' }),
+        ),
       );
     } catch (error) {
       if (error instanceof ScimError && error.status === 412) {
@@ -165,7 +173,7 @@ export class ConsoleGroupsController {
     reply: FastifyReply,
     admin: BrowserSession,
     id: string,
-    extra: Partial<GroupView> & { after?: string } = {},
+    extra: Partial<GroupView> & { after?: string; historyCursor?: string } = {},
     status = 200,
   ): Promise<FastifyReply> {
     const missing = () => send(reply, messagePage('Not found', 'There is no such group.'), 404);
@@ -181,12 +189,13 @@ export class ConsoleGroupsController {
       }
       throw error;
     }
-    const [count, rows] = await Promise.all([
+    const [count, rows, history] = await Promise.all([
       this.groupRows.memberCount(id),
       this.groupRows.memberPage(id, extra.after, MEMBER_PAGE + 1),
+      this.events.history(String(result.resource.id), extra.historyCursor ?? '', `/console/Groups/${id}`),
     ]);
     const page = rows.slice(0, MEMBER_PAGE);
-    const { after, ...messages } = extra;
+    const { after, historyCursor: _historyCursor, ...messages } = extra;
     return send(
       reply,
       groupPage(this.access.frame(admin, 'Groups'), {
@@ -198,6 +207,7 @@ export class ConsoleGroupsController {
         members: page.map((m) => ({ id: m.memberId, type: m.type, display: m.display ?? m.memberId })),
         nextAfter: rows.length > MEMBER_PAGE ? page[page.length - 1].memberId : undefined,
         paged: after !== undefined,
+        history,
         ...messages,
       }),
       status,

@@ -1,5 +1,6 @@
 import { html, SafeHtml } from '../auth/login/html';
 import { ConsoleFrame, consolePage } from './console.pages';
+import { historySection, HistoryView } from './console-events.pages';
 
 export interface GroupRow {
   id: string;
@@ -89,6 +90,7 @@ export interface GroupView {
   error?: string;
   notice?: string;
   addUserName?: string;
+  history: HistoryView;
 }
 
 export function groupPage(frame: ConsoleFrame, view: GroupView): SafeHtml {
@@ -165,6 +167,7 @@ export function groupPage(frame: ConsoleFrame, view: GroupView): SafeHtml {
       <p>
         ${view.paged ? html`<a href="/console/Groups/${view.id}">First page</a> ` : ''}
         ${view.nextAfter ? html`<a href="/console/Groups/${view.id}?after=${view.nextAfter}" rel="next" id="next-page">Next page</a>` : ''}
-      </p>`,
+      </p>
+      ${historySection(view.history)}`,
   );
 }

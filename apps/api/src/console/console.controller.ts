@@ -14,6 +14,7 @@ import { UsersService } from '../users/users.service';
 import { ConsoleAccess, formVersion, send } from './console-access';
 import { CONSOLE_LINK_METHOD, ConsoleLinkService } from './console-link.service';
 import { CONSOLE_SCRIPT } from './console.assets';
+import { consoleCursor, ConsoleEvents } from './console-events';
 import { userPage, usersPage, usersResults, UsersList } from './console.pages';
 import { MAX_SEARCH_LENGTH, userSearchFilter } from './console-search';
 
@@ -38,6 +39,7 @@ export class ConsoleController {
     private readonly users: UsersService,
     private readonly sessions: SessionService,
     private readonly links: ConsoleLinkService,
+    private readonly events: ConsoleEvents,
   ) {}
 
   @Get('Assets/console.js')
@@ -116,13 +118,15 @@ export class ConsoleController {
     }
     const active = body.active === 'true';
     try {
-      await this.users.patch(
-        id,
-        {
-          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-          Operations: [{ op: 'replace', path: 'active', value: active }],
-        },
-        `W/"${version}"`,
+      await this.access.act(admin, request, () =>
+        this.users.patch(
+          id,
+          {
+            schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+            Operations: [{ op: 'replace', path: 'active', value: active }],
+          },
+          `W/"${version}"`,
+        ),
       );
     } catch (error) {
       if (error instanceof ScimError && error.status === 412) {
@@ -161,7 +165,13 @@ export class ConsoleController {
       }
       throw error;
     }
-    const done = (reply.request.query as Form | undefined)?.done;
+    const query = reply.request.query as Form | undefined;
+    const done = query?.done;
+    const history = await this.events.history(
+      result.resource.id as string,
+      consoleCursor(query?.history),
+      `/console/Users/${id}`,
+    );
     return send(
       reply,
       userPage(this.access.frame(admin, 'Users'), {
@@ -170,6 +180,7 @@ export class ConsoleController {
         resource: result.resource,
         error: messages.error,
         notice: done === 'deactivated' ? 'Deactivated.' : done === 'reactivated' ? 'Reactivated.' : undefined,
+        history,
       }),
       status,
     );

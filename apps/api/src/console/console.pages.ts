@@ -1,12 +1,13 @@
 import { html, SafeHtml } from '../auth/login/html';
 import { STYLESHEET_PATH } from '../auth/login/pages';
 import { CONSOLE_SCRIPT_PATH } from './console.assets';
+import { historySection, HistoryView } from './console-events.pages';
 
 export interface ConsoleFrame {
   csrf: string;
   /** Who is signed in, as the header shows it. */
   who: string;
-  section: 'Users' | 'Groups' | 'Connections';
+  section: 'Users' | 'Groups' | 'Connections' | 'Activity' | 'Schemas';
 }
 
 /** The console's frame: one stylesheet, one deferred script, navigation, the signed-in user and sign-out. */
@@ -31,6 +32,8 @@ export function consolePage(title: string, frame: ConsoleFrame, content: SafeHtm
             <a href="/console/Connections" ${frame.section === 'Connections' ? html`aria-current="page"` : ''}
               >Connections</a
             >
+            <a href="/console/activity" ${frame.section === 'Activity' ? html`aria-current="page"` : ''}>Activity</a>
+            <a href="/console/schemas" ${frame.section === 'Schemas' ? html`aria-current="page"` : ''}>Schemas</a>
           </nav>
           <form method="post" action="/v2/Login/SignOut" class="signout">
             <input type="hidden" name="csrf_token" value="${frame.csrf}" />
@@ -129,6 +132,7 @@ export interface UserView {
   resource: Record<string, unknown>;
   error?: string;
   notice?: string;
+  history: HistoryView;
 }
 
 function text(value: unknown): string {
@@ -209,6 +213,7 @@ export function userPage(frame: ConsoleFrame, view: UserView): SafeHtml {
               </tbody>
             </table>`
           : html`<p class="muted">Not a member of any group.</p>`
-      }`,
+      }
+      ${historySection(view.history)}`,
   );
 }

@@ -41,9 +41,11 @@ a{color:var(--accent)}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .console-header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;background:var(--card);border-bottom:1px solid var(--line)}
 .console-header .brand{font-weight:700;color:var(--fg);text-decoration:none}
-.console-header nav{display:flex;gap:1rem}
+.console-header nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
 .console-header nav a{padding:.25rem 0}
 .console-header nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}
+table.events .event-type{overflow-wrap:normal}
+@media (max-width:40rem){table.events thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.events tr{display:block;padding:.4rem 0;border-bottom:1px solid var(--line)}table.list.events td{display:block;border:0;padding:.1rem .6rem}table.events .event-type{font-weight:600}}
 .console-header .signout{margin-left:auto;display:flex;gap:.5rem;align-items:center}
 main.console{max-width:64rem;margin:1.5rem auto;padding:0 1rem}
 .searchrow{display:flex;gap:.5rem}

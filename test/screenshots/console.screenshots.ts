@@ -1,0 +1,106 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Browser } from 'playwright-core';
+import { startServer, TestServer } from '../support/app';
+import { launchChromium, openPage } from '../support/browser';
+import { signInThroughPage } from '../support/oauth-browser';
+
+/**
+ * Not a test suite: `npm run screenshots` writes every public and console page, at desktop and
+ * phone widths, into screenshots/ (git-ignored) for a reviewer to look at.
+ */
+const OUT = resolve(__dirname, '../../screenshots');
+const WIDTHS = [
+  { name: 'desktop', viewport: { width: 1280, height: 900 } },
+  { name: 'phone', viewport: { width: 375, height: 740 } },
+];
+
+describe('screenshots', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let userId: string;
+  let groupId: string;
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    browser = await launchChromium();
+    server = await startServer();
+    const ada = await server.post('/v2/Users', {
+      userName: 'ada@example.com',
+      password: 'ada-secret-1',
+      displayName: 'Ada Admin',
+    });
+    await server.post('/v2/Users', { userName: 'olga@example.com', password: 'olga-secret-1' });
+    const babs = await server.post('/v2/Users', {
+      userName: 'barbara.jensen@example.com',
+      displayName: 'Babs Jensen',
+      name: { givenName: 'Barbara', familyName: 'Jensen' },
+      emails: [{ value: 'barbara.jensen@example.com', type: 'work', primary: true }],
+      title: 'Tour Guide',
+    });
+    userId = babs.body.id;
+    await server.post('/v2/Groups', { displayName: 'Roster Admins', members: [{ value: ada.body.id }] });
+    groupId = (await server.post('/v2/Groups', { displayName: 'Tour Guides', members: [{ value: userId }] })).body.id;
+    await server.patch(`/v2/Users/${userId}`, {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+      Operations: [{ op: 'replace', path: 'title', value: 'Senior Tour Guide' }],
+    });
+    await server.post('/admin/schemas', {
+      id: 'urn:example:params:scim:schemas:extension:badge:2.0:User',
+      name: 'Badge',
+      description: 'Building access badges',
+      resourceType: 'User',
+      attributes: [
+        { name: 'badgeNumber', type: 'string', caseExact: true, uniqueness: 'server', description: 'Printed number' },
+        { name: 'floors', type: 'integer', multiValued: true },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const { name, viewport } of WIDTHS) {
+    it(`every page at ${name} width`, async () => {
+      const shoot = async (page: import('playwright-core').Page, file: string) =>
+        page.screenshot({ path: `${OUT}/${file}-${name}.png`, fullPage: true });
+      const { context, page } = await openPage(browser, viewport);
+      await page.goto(`${server.baseUrl}/`);
+      await shoot(page, '01-landing');
+      await page.goto(`${server.baseUrl}/console/Users`);
+      await page.waitForURL(/\/v2\/Login/);
+      await shoot(page, '02-sign-in');
+      await signInThroughPage(page, 'ada@example.com', 'ada-secret-1');
+      await page.waitForURL(`${server.baseUrl}/console/Users`);
+      await shoot(page, '03-console-users');
+      await page.goto(`${server.baseUrl}/console/Users/${userId}`);
+      await shoot(page, '04-console-user');
+      await page.goto(`${server.baseUrl}/console/Groups`);
+      await shoot(page, '05-console-groups');
+      await page.goto(`${server.baseUrl}/console/Groups/${groupId}`);
+      await shoot(page, '06-console-group');
+      await page.goto(`${server.baseUrl}/console/Connections`);
+      await shoot(page, '07-console-connections');
+      await page.getByLabel('Name (who will use it)').fill(`okta-${name}`);
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await page.locator('#created-heading').waitFor();
+      await shoot(page, '08-console-token-created');
+      const token = (await page.locator('#new-token').inputValue()).trim();
+      await server.post('/v2/Users', { userName: `from-okta-${name}@example.com` }, { token });
+      await page.goto(`${server.baseUrl}/console/activity`);
+      await shoot(page, '09-console-activity');
+      await page.goto(`${server.baseUrl}/console/schemas`);
+      await shoot(page, '10-console-schemas');
+      await context.close();
+
+      const refused = await openPage(browser, viewport);
+      await refused.page.goto(`${server.baseUrl}/console/Users`);
+      await signInThroughPage(refused.page, 'olga@example.com', 'olga-secret-1');
+      await refused.page.waitForURL(`${server.baseUrl}/console/Users`);
+      await shoot(refused.page, '11-console-refused');
+      await refused.context.close();
+    });
+  }
+});
