@@ -1,4 +1,4 @@
-import { compileFilter, compileSortKey, SqlParams } from '@roster/db';
+import { compileFilter, compileSortKey, PrismaService, SqlParams } from '@roster/db';
 import { parseFilter, SchemaRegistry } from '@roster/scim';
 import { Client } from 'pg';
 import { startServer, TestServer } from '../support/app';
@@ -174,5 +174,47 @@ describePg('Extension attribute indexes at 100k users (EXPLAIN)', () => {
     expect(res.status).toBe(200);
     expect(res.body.totalResults).toBe(USERS / 5000);
     expect(res.body.Resources.map((r: Record<string, any>) => r[URN].badge)).toEqual([42, 5042, 10042]);
+  });
+});
+
+describePg('Extension index builds run outside the statement timeout', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ DATABASE_STATEMENT_TIMEOUT_MS: '100' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('a statement longer than DATABASE_STATEMENT_TIMEOUT_MS fails on the pool, and completes as maintenance', async () => {
+    const prisma = server.app.get(PrismaService);
+    // The pool's sessions are bounded (100 ms here) ...
+    await expect(prisma.client.$executeRawUnsafe('SELECT pg_sleep(0.3)')).rejects.toThrow(/statement timeout/);
+    // ... the connection an index build gets is not: CREATE INDEX CONCURRENTLY over millions of
+    // rows takes far longer than a request's statement may, and blocks no writer meanwhile.
+    await expect(prisma.maintenance('SELECT pg_sleep(0.3)')).resolves.toBeUndefined();
+  });
+
+  it('registers an extension, with valid indexes, while the statement timeout is short', async () => {
+    const res = await server.post('/admin/schemas', {
+      id: 'urn:example:params:scim:schemas:extension:short:1.0:User',
+      resourceType: 'User',
+      attributes: [{ name: 'desk', type: 'string' }],
+    });
+    expect(res.status).toBe(201);
+    const db = new Client({ connectionString: server.config.database.url });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ indisvalid: boolean }>(
+        `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY($1)`,
+        [res.body.indexes],
+      );
+      expect(rows.length).toBe(res.body.indexes.length);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((r) => r.indisvalid)).toBe(true);
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -49,6 +49,13 @@ export interface DatabaseHandle {
   reads: ReadQueries;
   /** The statement timeout in force, in ms (0: none). */
   statementTimeoutMs: number;
+  /**
+   * One maintenance statement that may legitimately run long on a large directory and blocks no
+   * request while it does (CREATE INDEX CONCURRENTLY of an extension attribute): on PostgreSQL on
+   * a connection of its own, outside any transaction and without the statement timeout (the lock
+   * timeout still applies); on PGlite as any other statement.
+   */
+  maintenance(sql: string): Promise<void>;
   migrate(): Promise<MigrationResult>;
   /** Embedded database only: a consistent gzip'd tar of its data directory, taken between queries. */
   dump?(): Promise<Blob>;
@@ -89,6 +96,22 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       prisma,
       reads: observeReads(pgReads(pool, url), options.observer),
       statementTimeoutMs,
+      maintenance: async (sql: string) => {
+        const client = new Client({
+          connectionString: url,
+          ...(options.lockTimeoutMs ? { lock_timeout: options.lockTimeoutMs } : {}),
+          // Start-up options outrank a role's own statement_timeout.
+          options: '-c jit=off -c statement_timeout=0',
+          connectionTimeoutMillis: 10_000,
+        });
+        client.on('error', () => undefined);
+        await client.connect();
+        try {
+          await client.query(sql);
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
       migrate: async () => {
         const runner: SqlRunner = await pgRunner(url);
         try {
@@ -138,6 +161,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       options.observer,
     ),
     statementTimeoutMs,
+    maintenance: async (sql: string) => {
+      await prisma.$executeRawUnsafe(sql);
+    },
     migrate: () => migrate(pgliteRunner(pglite)),
     dump: () => pglite.dumpDataDir('gzip'),
     close: async () => {

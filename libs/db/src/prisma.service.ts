@@ -37,6 +37,11 @@ export class PrismaService implements OnApplicationShutdown {
     return this.handle.statementTimeoutMs;
   }
 
+  /** A long maintenance statement (an index build) outside the statement timeout; see DatabaseHandle. */
+  maintenance(sql: string): Promise<void> {
+    return this.handle.maintenance(sql);
+  }
+
   /**
    * Runs `work` in one interactive transaction. A serialization failure or a deadlock rolls the
    * transaction back whole, so it is run again, up to TRANSACTION_ATTEMPTS times, after a short

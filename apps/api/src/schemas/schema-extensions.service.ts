@@ -270,7 +270,7 @@ export class SchemaExtensionsService implements OnModuleInit, OnApplicationShutd
   private readonly indexSkipped = (index: { name: string }, error: unknown): void =>
     this.logger.warn(
       { index: index.name, err: String(error) },
-      'Could not build an extension index; the attribute works without it (raise DATABASE_STATEMENT_TIMEOUT_MS, then PUT the schema again to retry).',
+      'Could not build an extension index; the attribute works without it (PUT the schema again to retry the build).',
     );
 
   private noteIgnored(urn: string): void {

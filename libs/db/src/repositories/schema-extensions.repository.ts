@@ -234,8 +234,8 @@ export class SchemaExtensionsRepository {
         await this.ensureIndex(index, concurrently);
       } catch (error) {
         // A unique index is the uniqueness guarantee: without it the registration must fail. The
-        // others only make reads faster, so a build that fails (a statement timeout on a large
-        // directory) leaves the attribute working, unindexed, and the next change retries it.
+        // others only make reads faster, so a build that fails (a lock timeout behind a long
+        // transaction) leaves the attribute working, unindexed, and the next change retries it.
         await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
         if (index.unique) throw error;
         onSkipped(index, error);
@@ -253,7 +253,9 @@ export class SchemaExtensionsRepository {
       await this.prisma.client.$executeRawUnsafe(`DROP INDEX${concurrently} IF EXISTS "${index.name}"`);
     }
     const columns = `(${index.expression})${index.opclass ? ` ${index.opclass}` : ''}${index.withId ? ', id' : ''}`;
-    await this.prisma.client.$executeRawUnsafe(
+    // Outside the statement timeout: a concurrent build blocks no writer, and on a directory of
+    // millions it takes longer than any request's statement should.
+    await this.prisma.maintenance(
       `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX${concurrently} IF NOT EXISTS "${index.name}" ON ${index.table} (${columns})`,
     );
   }
