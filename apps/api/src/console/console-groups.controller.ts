@@ -15,7 +15,7 @@ import { GroupsService } from '../groups/groups.service';
 import { UsersService } from '../users/users.service';
 import { ConsoleAccess, formVersion, send } from './console-access';
 import { groupPage, groupsPage, groupsResults, GroupsList, GroupView } from './console-groups.pages';
-import { MAX_SEARCH_LENGTH } from './console-search';
+import { listQuery } from './console-search';
 import { consoleCursor, ConsoleEvents } from './console-events';
 
 const PAGE_SIZE = 25;
@@ -61,8 +61,7 @@ export class ConsoleGroupsController {
     if (!admin) {
       return reply;
     }
-    const q = typeof query.q === 'string' ? query.q.slice(0, MAX_SEARCH_LENGTH) : '';
-    const cursor = typeof query.cursor === 'string' && query.cursor.length <= 2000 ? query.cursor : '';
+    const { q, cursor } = listQuery(query);
     const list = await this.search(q, cursor);
     if (query.fragment === '1') {
       return send(reply, groupsResults(list));

@@ -1,5 +1,5 @@
 import { html, SafeHtml } from '../auth/login/html';
-import { ConsoleFrame, consolePage } from './console.pages';
+import { ConsoleFrame, consolePage, SearchList, searchResults } from './console.pages';
 import { historySection, HistoryView } from './console-events.pages';
 
 export interface GroupRow {
@@ -7,42 +7,15 @@ export interface GroupRow {
   displayName: string;
 }
 
-export interface GroupsList {
-  q: string;
-  rows: GroupRow[];
-  total: number;
-  nextCursor?: string;
-  error?: string;
-}
+export type GroupsList = SearchList<GroupRow>;
 
 export function groupsResults(list: GroupsList): SafeHtml {
-  const summary = list.error ? list.error : `${list.total} group${list.total === 1 ? '' : 's'} found`;
-  const next = list.nextCursor
-    ? `/console/Groups?${new URLSearchParams({ q: list.q, cursor: list.nextCursor }).toString()}`
-    : undefined;
-  return html`<div id="results-body" data-summary="${summary}">
-    ${
-      list.error
-        ? html`<p class="error" role="alert">${list.error}</p>`
-        : html`<p class="muted" id="result-count">${summary}</p>
-            <table class="list">
-              <thead>
-                <tr>
-                  <th scope="col">Group</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${list.rows.map(
-                  (row) =>
-                    html`<tr>
-                      <td><a href="/console/Groups/${row.id}">${row.displayName}</a></td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-            ${next ? html`<p><a href="${next}" rel="next" id="next-page">Next page</a></p>` : ''}`
-    }
-  </div>`;
+  return searchResults(list, {
+    path: '/console/Groups',
+    noun: 'group',
+    columns: ['Group'],
+    row: (row) => html`<td><a href="/console/Groups/${row.id}">${row.displayName}</a></td>`,
+  });
 }
 
 export function groupsPage(frame: ConsoleFrame, list: GroupsList): SafeHtml {

@@ -4,6 +4,14 @@ const FILTER_SHAPE = /\s(eq|ne|co|sw|ew|gt|ge|lt|le)\s|\spr(\s|$)|^\s*not\s*\(/i
 /** A search box entry bigger than this is refused (it would not be a name anyway). */
 export const MAX_SEARCH_LENGTH = 500;
 
+/** A list page's query string, bounded: what was typed in the search box, and the page's cursor. */
+export function listQuery(query: { q?: unknown; cursor?: unknown }): { q: string; cursor: string } {
+  return {
+    q: typeof query.q === 'string' ? query.q.slice(0, MAX_SEARCH_LENGTH) : '',
+    cursor: typeof query.cursor === 'string' && query.cursor.length <= 2000 ? query.cursor : '',
+  };
+}
+
 /**
  * The SCIM filter for what an administrator typed: a SCIM filter as it is (`userName sw "b"`),
  * or free text matched against the user's names and e-mail addresses. Nothing typed: no filter.

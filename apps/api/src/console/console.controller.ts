@@ -16,7 +16,7 @@ import { CONSOLE_LINK_METHOD, ConsoleLinkService } from './console-link.service'
 import { CONSOLE_SCRIPT } from './console.assets';
 import { consoleCursor, ConsoleEvents } from './console-events';
 import { userPage, usersPage, usersResults, UsersList } from './console.pages';
-import { MAX_SEARCH_LENGTH, userSearchFilter } from './console-search';
+import { listQuery, userSearchFilter } from './console-search';
 
 const PAGE_SIZE = 25;
 
@@ -83,8 +83,7 @@ export class ConsoleController {
     if (!admin) {
       return reply;
     }
-    const q = typeof query.q === 'string' ? query.q.slice(0, MAX_SEARCH_LENGTH) : '';
-    const cursor = typeof query.cursor === 'string' && query.cursor.length <= 2000 ? query.cursor : '';
+    const { q, cursor } = listQuery(query);
     const list = await this.search(q, cursor);
     if (query.fragment === '1') {
       return send(reply, usersResults(list));

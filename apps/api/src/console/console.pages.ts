@@ -54,18 +54,28 @@ export interface UserRow {
   active: boolean;
 }
 
-export interface UsersList {
+/** One page of a console list, as the search box asked for it. */
+export interface SearchList<Row> {
   q: string;
-  rows: UserRow[];
+  rows: Row[];
   total: number;
   nextCursor?: string;
   error?: string;
 }
 
-export function usersResults(list: UsersList): SafeHtml {
-  const summary = list.error ? list.error : `${list.total} user${list.total === 1 ? '' : 's'} found`;
+export type UsersList = SearchList<UserRow>;
+
+/**
+ * The part of a list page that search-as-you-type replaces: the count (or the error), the table
+ * and the link to the next page, for the users' and the groups' lists alike.
+ */
+export function searchResults<Row>(
+  list: SearchList<Row>,
+  table: { path: string; noun: string; columns: string[]; row: (row: Row) => SafeHtml },
+): SafeHtml {
+  const summary = list.error ? list.error : `${list.total} ${table.noun}${list.total === 1 ? '' : 's'} found`;
   const next = list.nextCursor
-    ? `/console/Users?${new URLSearchParams({ q: list.q, cursor: list.nextCursor }).toString()}`
+    ? `${table.path}?${new URLSearchParams({ q: list.q, cursor: list.nextCursor }).toString()}`
     : undefined;
   return html`<div id="results-body" data-summary="${summary}">
     ${
@@ -75,18 +85,14 @@ export function usersResults(list: UsersList): SafeHtml {
             <table class="list">
               <thead>
                 <tr>
-                  <th scope="col">User name</th>
-                  <th scope="col">Display name</th>
-                  <th scope="col">Status</th>
+                  ${table.columns.map((column) => html`<th scope="col">${column}</th>`)}
                 </tr>
               </thead>
               <tbody>
                 ${list.rows.map(
                   (row) =>
                     html`<tr>
-                      <td><a href="/console/Users/${row.id}">${row.userName}</a></td>
-                      <td>${row.displayName ?? ''}</td>
-                      <td>${row.active ? 'Active' : html`<span class="badge off">Deactivated</span>`}</td>
+                      ${table.row(row)}
                     </tr>`,
                 )}
               </tbody>
@@ -94,6 +100,18 @@ export function usersResults(list: UsersList): SafeHtml {
             ${next ? html`<p><a href="${next}" rel="next" id="next-page">Next page</a></p>` : ''}`
     }
   </div>`;
+}
+
+export function usersResults(list: UsersList): SafeHtml {
+  return searchResults(list, {
+    path: '/console/Users',
+    noun: 'user',
+    columns: ['User name', 'Display name', 'Status'],
+    row: (row) =>
+      html`<td><a href="/console/Users/${row.id}">${row.userName}</a></td>
+        <td>${row.displayName ?? ''}</td>
+        <td>${row.active ? 'Active' : html`<span class="badge off">Deactivated</span>`}</td>`,
+  });
 }
 
 export function usersPage(frame: ConsoleFrame, list: UsersList): SafeHtml {
