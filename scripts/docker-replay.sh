@@ -23,11 +23,8 @@ fail() { echo "docker-replay: $*" >&2; exit 1; }
 for line in \
   'COPY package.json package-lock.json prisma.config.ts ./' \
   'RUN npm ci --no-audit --no-fund' \
-  'RUN npm run build && npm prune --omit=dev && node scripts/prune-runtime.mjs' \
-  'COPY --from=build /app/node_modules ./node_modules' \
-  'COPY --from=build /app/dist ./dist' \
-  'COPY --from=build /app/prisma ./prisma' \
-  'COPY --from=build /app/package.json ./' \
+  'RUN npm run build && node scripts/bundle-runtime.mjs /app/runtime' \
+  'COPY --from=build /app/runtime ./' \
   'RUN mkdir -p /data && chown node:node /data && chmod 0700 /data' \
   'USER node' \
   'CMD ["node", "dist/api/apps/api/src/main.js"]'; do
@@ -37,7 +34,7 @@ env_line=$(grep -E '^ENV ' "$dockerfile" | sed 's/^ENV //')
 healthcheck=$(grep -E '^HEALTHCHECK ' "$dockerfile" | sed -E 's/.*CMD \["node", "-e", "(.*)"\]$/\1/' | sed 's/\\"/"/g')
 [ -n "$healthcheck" ] || fail "no HEALTHCHECK found"
 
-step "stages 1 and 2: the build context, npm ci, build, prune (in $work/build)"
+step "stages 1 and 2: the build context, npm ci, build, bundle (in $work/build)"
 mkdir -p "$work/build"
 # The build context: tracked files (what .dockerignore leaves of a checkout).
 git -C "$root" ls-files -z | (cd "$root" && xargs -0 tar -cf -) | tar -xf - -C "$work/build"
@@ -45,14 +42,13 @@ git -C "$root" ls-files -z | (cd "$root" && xargs -0 tar -cf -) | tar -xf - -C "
   cd "$work/build"
   npm ci --no-audit --no-fund --loglevel=error
   npm run --silent build
-  npm prune --omit=dev --no-audit --no-fund --loglevel=error
-  node scripts/prune-runtime.mjs
+  node scripts/bundle-runtime.mjs "$work/build/runtime"
 )
 
 step "stage 3: the runtime tree, owned by root; /data owned by the service user"
 app="$work/app"
 mkdir -p "$app"
-cp -a "$work/build/node_modules" "$work/build/dist" "$work/build/prisma" "$work/build/package.json" "$app/"
+cp -a "$work/build/runtime/." "$app/"
 chown -R root:root "$app"
 chmod -R go-w "$app"
 chmod 0755 "$work"
@@ -96,6 +92,41 @@ fetch('http://127.0.0.1:$port/v2/Users', { method: 'POST',
   .then((r) => console.log(r.status), () => console.log('unreachable'))")
 [ "$status" = "201" ] || fail "creating a user answered $status"
 [ -f "$data/PG_VERSION" ] || fail "the embedded database is not in /data"
+
+step "the bundled service: what a bundle could break (files read by path, ESM packages, MCP, the CLI)"
+# One request per surface whose code the bundle rewrote or whose files stay in node_modules.
+node - "$port" "$token" <<'NODE' || fail "a surface of the bundled service failed"
+const [port, token] = process.argv.slice(2);
+const base = `http://127.0.0.1:${port}`;
+const auth = { authorization: `Bearer ${token}` };
+const checks = [
+  ['filter by userName', '/v2/Users?filter=userName%20eq%20%22image@example.com%22', { headers: auth },
+    async (r) => r.status === 200 && (await r.json()).totalResults === 1],
+  ['Swagger UI page', '/docs', {}, async (r) => r.status === 200 && (await r.text()).includes('swagger-ui-bundle.js')],
+  ['Swagger UI asset (swagger-ui-dist)', '/docs/swagger-ui-bundle.js', {}, async (r) => r.status === 200 && (await r.text()).length > 100000],
+  ['OpenAPI document', '/docs/openapi.json', {}, async (r) => r.status === 200 && typeof (await r.json()).paths === 'object'],
+  ['landing page', '/', { headers: { accept: 'text/html' } }, async (r) => r.status === 200],
+  ['authorization server metadata', '/.well-known/oauth-authorization-server', {}, async (r) => r.status === 200],
+  ['MCP initialize', '/v2/mcp', {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'docker-replay', version: '1' } } }),
+  }, async (r) => r.status === 200 && (await r.text()).includes('"protocolVersion"')],
+];
+let failed = 0;
+for (const [name, path, init, ok] of checks) {
+  const response = await fetch(base + path, init).catch((error) => ({ status: String(error) }));
+  const good = typeof response.status === 'number' && (await ok(response));
+  console.log(`${good ? 'ok  ' : 'FAIL'} ${name} (${response.status})`);
+  if (!good) failed++;
+}
+process.exit(failed ? 1 : 0);
+NODE
+# The bundled CLI, as `docker exec` runs it beside the service: through the service's management API.
+created=$(cd "$app" && env -i "DATA_DIR=$data" "PATH=$PATH" setpriv --reuid="$user" --regid=nogroup --clear-groups \
+  node dist/cli/apps/cli/src/main.js tokens create --name image-cli --scope scim.read) || fail "the bundled CLI failed"
+echo "$created" | grep -qE '"token": "roster_at_' || fail "the bundled CLI printed no token: $created"
 [ -z "$(find "$app" -newer "$work/build/package.json" -user "$user" -print -quit)" ] || fail "the service wrote into /app"
 
 step "SIGTERM: graceful stop"

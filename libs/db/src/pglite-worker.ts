@@ -329,7 +329,11 @@ export class PGliteWorker {
       citext: require.resolve('@electric-sql/pglite/contrib/citext'),
       dataDir,
     };
-    const worker = new Worker(`(${workerMain.toString()})()`, { eval: true, workerData: setup });
+    // The worker runs this function's source text. A bundler that keeps function names
+    // (scripts/bundle-runtime.mjs, for the container image) wraps them in a `__name` helper that
+    // the worker's fresh context does not have: it gets an identity stand-in.
+    const source = `const __name = (target) => target; (${workerMain.toString()})()`;
+    const worker = new Worker(source, { eval: true, workerData: setup });
     const client = new PGliteWorker(worker);
     try {
       await client.call({ op: 'open', ...(loadDataDir ? { load: await loadDataDir.arrayBuffer() } : {}) });
