@@ -3,6 +3,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SwaggerModule } from '@nestjs/swagger';
 import fastifyMultipart from '@fastify/multipart';
 import { SchemaRegistry, ScimError } from '@roster/scim';
+import { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
@@ -52,8 +53,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ...edgeServerOptions(config),
     // One line per request, written by ops/observability.ts (with route, principal and error
     // detail); the request id comes from the request context as `requestId`, as everywhere else.
-    disableRequestLogging: true,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     childLoggerFactory: (
       parent: FastifyBaseLogger,
       _bindings: unknown,
