@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, JWTPayload, jwtVerify } from 'jose';
 import { runCli } from '../../apps/cli/src/cli';
 import { startServer, TestServer } from '../support/app';
+import { TEST_KEK } from '../support/oauth';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -46,7 +47,11 @@ describe('SCIM security events: SETs by RFC 8936 poll (issue 14 item 4)', () => 
   let jwks: ReturnType<typeof createRemoteJWKSet>;
 
   beforeAll(async () => {
-    server = await startServer({ SET_POLL_WAIT_MS: String(WAIT_MS), SET_POLL_MAX_EVENTS: '50' });
+    server = await startServer({
+      SET_POLL_WAIT_MS: String(WAIT_MS),
+      SET_POLL_MAX_EVENTS: '50',
+      ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK,
+    });
     jwks = createRemoteJWKSet(new URL(`${server.baseUrl}/.well-known/jwks.json`));
   });
 

@@ -47,9 +47,9 @@ export class AppModule {
         MeModule,
         McpModule,
         EventsModule,
-        SetsModule,
         OpsModule,
         SchemasModule,
+        SetsModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ChangeEventInput, SecurityEventClaims, securityEventClaims, SetReceiverInput } from '@roster/scim';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ChangeEventInput, ScimError, SecurityEventClaims, securityEventClaims, SetReceiverInput } from '@roster/scim';
 import { SignJWT } from 'jose';
 import { createHash } from 'node:crypto';
-import { SigningKeysService } from '../../auth/signing-keys.service';
+import { KeyEncryptionUnavailableError } from '../../auth/key-encryption.service';
+import { Signer, SigningKeysService } from '../../auth/signing-keys.service';
 import { APP_CONFIG, AppConfig } from '../../config';
 
 /** RFC 8417 §2.3: the `typ` header that keeps a SET from being taken for another kind of JWT. */
@@ -23,6 +24,8 @@ export function receiverTag(receiverId: string): string {
  */
 @Injectable()
 export class SetEncoder {
+  private readonly logger = new Logger('SetEncoder');
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeysService,
@@ -49,9 +52,25 @@ export class SetEncoder {
     if (!claims) {
       throw new Error(`Event ${event.seq} (${event.type}) has no SCIM event for receiver ${receiver.id}.`);
     }
-    const signer = await this.keys.activeSigner();
+    const signer = await this.signer();
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: SET_TYPE })
       .sign(signer.key);
+  }
+
+  /**
+   * The active signing key; a 503 naming the cause when there is none to use (on PostgreSQL
+   * without ROSTER_KEY_ENCRYPTION_KEY), as for access tokens: the server's state, not the request.
+   */
+  async signer(): Promise<Signer> {
+    try {
+      return await this.keys.activeSigner();
+    } catch (error) {
+      if (error instanceof KeyEncryptionUnavailableError) {
+        this.logger.error(`Cannot sign security event tokens: ${error.message}`);
+        throw new ScimError(503, 'Roster cannot sign security event tokens right now; see its log.');
+      }
+      throw error;
+    }
   }
 }

@@ -161,6 +161,10 @@ export class SetPollService {
     if (unknown) {
       this.logger.warn({ receiverId: receiver.id, unknown }, 'A poll named jtis this receiver was never sent.');
     }
+    if (request.maxEvents !== 0) {
+      // Before anything is acknowledged: a poll that could not be answered changes nothing.
+      await this.encoder.signer();
+    }
     await this.events.sequence();
     let state = await this.repository.acknowledge(receiver.id, types, SET_POLL_WINDOW, acks, errors);
     if (!state) {
