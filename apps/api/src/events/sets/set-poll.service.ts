@@ -12,6 +12,8 @@ export const MAX_POLL_ACKS = 1000;
 const MAX_JTI = 64;
 const MAX_ERR = 64;
 const MAX_DESCRIPTION = 1000;
+/** How long a poll waits at most for committed events held back by an older running transaction. */
+const POSITION_WAIT_MS = 2000;
 
 /** An RFC 8936 error response (RFC 8935 §2.4 shape: `err`, `description`), status 400. */
 export class SetPollError extends Error {
@@ -165,7 +167,7 @@ export class SetPollService {
       // Before anything is acknowledged: a poll that could not be answered changes nothing.
       await this.encoder.signer();
     }
-    await this.events.sequence();
+    await this.position();
     let state = await this.repository.acknowledge(receiver.id, types, SET_POLL_WINDOW, acks, errors);
     if (!state) {
       return { sets: {} };
@@ -192,7 +194,10 @@ export class SetPollService {
           settled.push(row.seq);
         }
       }
-      const more = rows.length > max || (await this.repository.head()) > state.ackedThrough + BigInt(SET_POLL_WINDOW);
+      // More: past maxEvents, past the window, or committed events still waiting for a position
+      // (a sequencing round positions at most 10,000).
+      const beyond = (await this.repository.head()) > state.ackedThrough + BigInt(SET_POLL_WINDOW);
+      const more = rows.length > max || beyond || (await this.events.hasPending());
       if (Object.keys(sets).length) {
         if (settled.length) {
           await this.repository.acknowledge(receiver.id, types, SET_POLL_WINDOW, settled, []);
@@ -205,17 +210,36 @@ export class SetPollService {
         }
         return { sets: {}, ...(more ? { moreAvailable: true } : {}) };
       }
-      if (!more && !settled.length) {
+      // The next round goes on at once only when it can move (past the window, past settled
+      // events); events held back by an older running transaction are waited for like new ones.
+      if (!beyond && !settled.length) {
         await sleep(Math.min(pause, deadline - Date.now()), signal);
         pause = Math.min(pause * 2, 1000);
       }
       // Nothing to send in the window: move the cursor past it (and past what another poll
       // acknowledged meanwhile), then look again.
-      await this.events.sequence();
+      await this.position();
       state = await this.repository.acknowledge(receiver.id, types, SET_POLL_WINDOW, settled, []);
       if (!state) {
         return { sets: {} };
       }
+    }
+  }
+
+  /**
+   * Positions what has committed, as EventsService.list does for the feed: committed events held
+   * back by an older transaction still running anywhere in the cluster are waited for, up to
+   * POSITION_WAIT_MS, so that a poll normally sees a change that committed before it (also with
+   * returnImmediately); past that they come in a later poll, still in order.
+   */
+  private async position(): Promise<void> {
+    let pause = 10;
+    for (let waited = 0; ; waited += pause, pause = Math.min(pause * 2, 200)) {
+      await this.events.sequence();
+      if (waited >= POSITION_WAIT_MS || !(await this.events.hasPending())) {
+        return;
+      }
+      await sleep(pause);
     }
   }
 }

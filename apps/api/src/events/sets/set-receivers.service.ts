@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { SetErrorRecord, SetReceiverRecord, SetReceiversRepository } from '@roster/db';
+import { EventsRepository, SetErrorRecord, SetReceiverRecord, SetReceiversRepository } from '@roster/db';
 import { DEFAULT_SCIM_EVENT_URIS, isScimEventUri, SCIM_EVENT_URIS, ScimError } from '@roster/scim';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, CredentialCache } from '../../auth/credential-cache';
@@ -80,6 +80,7 @@ export class SetReceiversService implements BearerStrategy {
 
   constructor(
     private readonly receivers: SetReceiversRepository,
+    private readonly events: EventsRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(CLOCK) now: () => number = Date.now,
   ) {
@@ -104,6 +105,8 @@ export class SetReceiversService implements BearerStrategy {
     }
     const token = randomSecret(SET_RECEIVER_TOKEN_PREFIX);
     // A new receiver starts at the feed's head: it gets the changes from now on, not the history.
+    // Events already committed are positioned first, so that they count as history.
+    await this.events.sequence();
     const record = await this.receivers.insert(
       { id, name, audience, events, delivery, tokenHash: sha256(token).toString('hex') },
       await this.receivers.head(),
