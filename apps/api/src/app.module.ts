@@ -14,6 +14,7 @@ import { DatabaseModule } from './database.module';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { EventsCoreModule } from './events/events-core.module';
 import { EventsModule } from './events/events.module';
+import { SetsModule } from './events/sets/sets.module';
 import { HealthController } from './health/health.controller';
 import { ConsoleModule } from './console/console.module';
 import { LandingModule } from './landing/landing.module';
@@ -48,6 +49,7 @@ export class AppModule {
         EventsModule,
         OpsModule,
         SchemasModule,
+        SetsModule,
       ],
       controllers: [HealthController],
       providers: [

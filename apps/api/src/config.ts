@@ -134,6 +134,9 @@ export class EnvironmentDto {
   // Change events (apps/api/src/events).
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(36500) EVENTS_RETENTION_DAYS?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(60) USER_REVOCATION_CACHE_SECONDS?: number;
+  // SCIM security events, RFC 8936 poll delivery (apps/api/src/events/sets).
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) SET_POLL_MAX_EVENTS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(300000) SET_POLL_WAIT_MS?: number;
 
   // Schema extensions at runtime (issue 15).
   @IsOptional() @IsIn(['reject', 'store', 'ignore']) SCHEMA_UNKNOWN_EXTENSIONS?: 'reject' | 'store' | 'ignore';
@@ -178,6 +181,8 @@ export interface AppConfig {
   login: LoginConfig;
   /** Change events: how long they are kept; how long a user's revocation time is cached per instance. */
   events: { retentionDays: number; revocationCacheSeconds: number };
+  /** SET poll delivery: most SETs one poll returns; longest wait of a long poll (ms). */
+  sets: { pollMaxEvents: number; pollWaitMs: number };
   /** Runtime extension schemas (issue 15): unregistered URNs, and how often the registry is reloaded. */
   schemas: { unknownExtensions: 'reject' | 'store' | 'ignore'; refreshIntervalMs: number };
 }
@@ -396,6 +401,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     events: {
       retentionDays: dto.EVENTS_RETENTION_DAYS ?? 90,
       revocationCacheSeconds: dto.USER_REVOCATION_CACHE_SECONDS ?? 5,
+    },
+    sets: {
+      pollMaxEvents: dto.SET_POLL_MAX_EVENTS ?? 100,
+      pollWaitMs: dto.SET_POLL_WAIT_MS ?? 20000,
     },
     login: {
       adminGroups: (dto.ROSTER_ADMIN_GROUPS ?? 'Roster Admins')

@@ -1,4 +1,4 @@
-import { ServiceProviderFeatures } from '@roster/scim';
+import { SCIM_EVENT_URIS, ServiceProviderFeatures } from '@roster/scim';
 import { AppConfig } from './config';
 
 /**
@@ -37,5 +37,7 @@ export function serviceFeatures(config: AppConfig): ServiceProviderFeatures {
       },
     ],
     documentationUri: `${config.publicUrl}/docs`,
+    // SCIM security events by RFC 8936 poll (receivers: /admin/set-receivers); no asynchronous requests.
+    securityEvents: { asyncRequest: 'none', eventUris: [...SCIM_EVENT_URIS] },
   };
 }

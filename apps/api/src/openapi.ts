@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { SchemaRegistry } from '@roster/scim';
 import { AppConfig } from './config';
+import { SET_COMPONENT_SCHEMAS } from './events/sets/set-openapi';
 import { OAUTH_COMPONENT_SCHEMAS } from './openapi-oauth-schemas';
 import { registryComponentSchemas } from './openapi-schemas';
 import { versionInfo } from './ops/version';
@@ -17,7 +18,11 @@ export const TAG_ORDER: { name: string; description: string }[] = [
   { name: 'MCP', description: 'The Model Context Protocol endpoint for AI assistants.' },
   { name: 'OAuth', description: 'Authorization server: metadata, authorization, token, registration, revocation.' },
   { name: 'Administration', description: 'OAuth clients, API tokens, grants, signing keys (scope roster.admin).' },
-  { name: 'Events', description: 'Change events: the feed and the history of a resource (scope roster.admin).' },
+  {
+    name: 'Events',
+    description:
+      'Change events: the feed and the history of a resource (scope roster.admin); SCIM security events by RFC 8936 poll.',
+  },
   { name: 'Operations', description: 'Health, readiness, version and metrics.' },
 ];
 
@@ -94,6 +99,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     schemas: {
       ...registryComponentSchemas(app.get(SchemaRegistry)),
       ...OAUTH_COMPONENT_SCHEMAS,
+      ...SET_COMPONENT_SCHEMAS,
       ...document.components?.schemas,
     },
   };

@@ -25,6 +25,13 @@ import { feedPage, parseFeedQuery } from '../../api/src/events/events-feed';
 import { EventsService } from '../../api/src/events/events.service';
 import { hostname, userInfo } from 'node:os';
 import { SchemaExtensionsService, SchemaExtensionView } from '../../api/src/schemas/schema-extensions.service';
+import {
+  CreateSetReceiver,
+  SetReceiverDetail,
+  SetReceiversService,
+  SetReceiverView,
+  UpdateSetReceiver,
+} from '../../api/src/events/sets/set-receivers.service';
 
 export type ResourceKind = 'Users' | 'Groups';
 
@@ -71,6 +78,13 @@ export interface Backend {
   listSchemas(): Promise<SchemaExtensionView[]>;
   addSchema(body: unknown): Promise<SchemaExtensionView>;
   removeSchema(urn: string, purge: boolean): Promise<void>;
+  /** SCIM security event receivers (RFC 8936 poll), through SetReceiversService either way. */
+  createSetReceiver(input: CreateSetReceiver): Promise<SetReceiverView & { token: string }>;
+  listSetReceivers(): Promise<SetReceiverView[]>;
+  showSetReceiver(id: string): Promise<SetReceiverDetail>;
+  updateSetReceiver(id: string, input: UpdateSetReceiver): Promise<SetReceiverView>;
+  rotateSetReceiverToken(id: string): Promise<SetReceiverView & { token: string }>;
+  deleteSetReceiver(id: string): Promise<void>;
   /** A one-time sign-in link to the console for the admin token holder. */
   consoleLink(): Promise<{ url: string; expires_at: string }>;
   /** One page of a resource list, with the SCIM query parameters (filter, count, cursor, attributes...). */
@@ -149,6 +163,24 @@ export class LocalBackend implements Backend {
   }
   async removeSchema(urn: string, purge: boolean) {
     await this.app.get(SchemaExtensionsService).remove(urn, purge);
+  }
+  createSetReceiver(input: CreateSetReceiver) {
+    return this.app.get(SetReceiversService).create(input);
+  }
+  listSetReceivers() {
+    return this.app.get(SetReceiversService).list();
+  }
+  showSetReceiver(id: string) {
+    return this.app.get(SetReceiversService).get(id);
+  }
+  updateSetReceiver(id: string, input: UpdateSetReceiver) {
+    return this.app.get(SetReceiversService).update(id, input);
+  }
+  rotateSetReceiverToken(id: string) {
+    return this.app.get(SetReceiversService).rotateToken(id);
+  }
+  deleteSetReceiver(id: string) {
+    return this.app.get(SetReceiversService).delete(id);
   }
 
   async list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse> {
@@ -307,6 +339,27 @@ export class RemoteBackend implements Backend {
   }
   async removeSchema(urn: string, purge: boolean) {
     await this.call('DELETE', `/admin/schemas/${encodeURIComponent(urn)}${purge ? '?purge=true' : ''}`);
+  }
+  createSetReceiver(input: CreateSetReceiver) {
+    return this.json<SetReceiverView & { token: string }>('POST', '/admin/set-receivers', input);
+  }
+  async listSetReceivers() {
+    return (await this.json<{ receivers: SetReceiverView[] }>('GET', '/admin/set-receivers')).receivers;
+  }
+  showSetReceiver(id: string) {
+    return this.json<SetReceiverDetail>('GET', `/admin/set-receivers/${encodeURIComponent(id)}`);
+  }
+  updateSetReceiver(id: string, input: UpdateSetReceiver) {
+    return this.json<SetReceiverView>('PATCH', `/admin/set-receivers/${encodeURIComponent(id)}`, input);
+  }
+  rotateSetReceiverToken(id: string) {
+    return this.json<SetReceiverView & { token: string }>(
+      'POST',
+      `/admin/set-receivers/${encodeURIComponent(id)}/token`,
+    );
+  }
+  async deleteSetReceiver(id: string) {
+    await this.call('DELETE', `/admin/set-receivers/${encodeURIComponent(id)}`);
   }
 
   list(kind: ResourceKind, query: Record<string, string>): Promise<ListResponse> {

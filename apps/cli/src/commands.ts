@@ -61,6 +61,14 @@ function exactly(positionals: string[], count: number, what: string): void {
   }
 }
 
+/** A comma-separated option as its non-empty items. */
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function resolvePath(cwd: string, path: string): string {
@@ -274,6 +282,91 @@ export const COMMANDS: Command[] = [
     run: async ({ backend, positionals, values }) => {
       await backend.removeSchema(positionals[0], values.purge === true);
       return { id: positionals[0], removed: true };
+    },
+  },
+  {
+    name: 'set-receivers create',
+    usage: 'set-receivers create --name NAME [--audience AUD] [--events URI,URI...]',
+    summary: 'A receiver of SCIM security events (SETs) by RFC 8936 poll; its poll token is shown once.',
+    help:
+      'URI: urn:ietf:params:scim:event:prov:{create:full|create:notice|patch:notice|delete|activate|deactivate}.\n' +
+      'Default events: all but create:notice; default audience: the poll URL. It gets the changes from now on.',
+    options: { name: { type: 'string' }, audience: { type: 'string' }, events: { type: 'string' } },
+    validate: (values, positionals) => {
+      required(values, 'name');
+      exactly(positionals, 0, '');
+    },
+    run: ({ backend, values }) =>
+      backend.createSetReceiver({
+        name: String(values.name),
+        ...(opt(values, 'audience') !== undefined ? { audience: opt(values, 'audience') } : {}),
+        ...(opt(values, 'events') !== undefined ? { events: splitList(opt(values, 'events')!) } : {}),
+      }),
+  },
+  {
+    name: 'set-receivers list',
+    usage: 'set-receivers list',
+    summary: 'SCIM security event receivers, with their poll state (never their tokens).',
+    validate: (_v, p) => exactly(p, 0, ''),
+    run: async ({ backend }) => ({ receivers: await backend.listSetReceivers() }),
+    table: (o) =>
+      (
+        o as { receivers: { id: string; name: string; enabled: boolean; events: string[]; acked_through: string }[] }
+      ).receivers.map((r) => ({
+        id: r.id,
+        name: r.name,
+        enabled: r.enabled,
+        events: r.events.length,
+        acked_through: r.acked_through,
+      })),
+  },
+  {
+    name: 'set-receivers show',
+    usage: 'set-receivers show ID',
+    summary: 'One receiver, with its acknowledgement state and the latest errors it reported.',
+    validate: (_v, p) => exactly(p, 1, 'exactly one ID'),
+    run: ({ backend, positionals }) => backend.showSetReceiver(positionals[0]),
+  },
+  {
+    name: 'set-receivers update',
+    usage: 'set-receivers update ID [--name NAME] [--audience AUD] [--events URI,URI...] [--enable | --disable]',
+    summary: 'Change a receiver; a disabled one keeps its place and its token is refused.',
+    options: {
+      name: { type: 'string' },
+      audience: { type: 'string' },
+      events: { type: 'string' },
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+    },
+    validate: (values, positionals) => {
+      exactly(positionals, 1, 'exactly one ID');
+      if (values.enable === true && values.disable === true) {
+        throw usageError('--enable and --disable exclude each other.');
+      }
+    },
+    run: ({ backend, values, positionals }) =>
+      backend.updateSetReceiver(positionals[0], {
+        ...(opt(values, 'name') !== undefined ? { name: opt(values, 'name') } : {}),
+        ...(opt(values, 'audience') !== undefined ? { audience: opt(values, 'audience') } : {}),
+        ...(opt(values, 'events') !== undefined ? { events: splitList(opt(values, 'events')!) } : {}),
+        ...(values.enable === true ? { enabled: true } : values.disable === true ? { enabled: false } : {}),
+      }),
+  },
+  {
+    name: 'set-receivers rotate-token',
+    usage: 'set-receivers rotate-token ID',
+    summary: 'A new poll token for a receiver (shown once); the old one stops working.',
+    validate: (_v, p) => exactly(p, 1, 'exactly one ID'),
+    run: ({ backend, positionals }) => backend.rotateSetReceiverToken(positionals[0]),
+  },
+  {
+    name: 'set-receivers delete',
+    usage: 'set-receivers delete ID',
+    summary: 'Delete a receiver, with its acknowledgements.',
+    validate: (_v, p) => exactly(p, 1, 'exactly one ID'),
+    run: async ({ backend, positionals }) => {
+      await backend.deleteSetReceiver(positionals[0]);
+      return { id: positionals[0], deleted: true };
     },
   },
   {

@@ -12,3 +12,4 @@ export * from './schema/service-provider-config';
 export * from './schema/types';
 export * from './filter/date-time';
 export * from './schema/extension-schema';
+export * from './events/security-events';

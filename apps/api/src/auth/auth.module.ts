@@ -35,6 +35,8 @@ import { TokenController } from './oauth/token.controller';
 import { TokenService } from './oauth/token.service';
 import { BEARER_STRATEGIES, BearerStrategy } from './principal';
 import { LocalCredentialService } from '../ops/local-credential.service';
+import { SetReceiversService } from '../events/sets/set-receivers.service';
+import { SetsCoreModule } from '../events/sets/sets-core.module';
 
 /**
  * Authentication for the HTTP API: the global guard and its bearer strategies; the OAuth
@@ -42,7 +44,7 @@ import { LocalCredentialService } from '../ops/local-credential.service';
  * registration and revocation endpoints, discovery documents); the /admin management API.
  */
 @Module({
-  imports: [AuthCoreModule, UsersModule],
+  imports: [AuthCoreModule, UsersModule, SetsCoreModule],
   controllers: [
     TokenController,
     OAuthMetadataController,
@@ -87,13 +89,15 @@ import { LocalCredentialService } from '../ops/local-credential.service';
         accessTokens: AccessTokenBearerStrategy,
         external: ExternalJwtStrategy,
         local: LocalCredentialService,
-      ): BearerStrategy[] => [admin, local, apiTokens, accessTokens, external],
+        setReceivers: SetReceiversService,
+      ): BearerStrategy[] => [admin, local, apiTokens, setReceivers, accessTokens, external],
       inject: [
         AdminTokenService,
         ApiTokensService,
         AccessTokenBearerStrategy,
         ExternalJwtStrategy,
         LocalCredentialService,
+        SetReceiversService,
       ],
     },
     // One instance, also reachable by its class: the early-authentication hook (common/early-auth.ts) uses it.

@@ -15,7 +15,8 @@ export const RESOURCES: readonly ResourceKind[] = ['scim', 'mcp'];
 
 /** Who is calling, as established by one of the bearer strategies. */
 export interface Principal {
-  kind: 'admin' | 'api-token' | 'access-token' | 'external-jwt';
+  /** `set-receiver`: a SET receiver's poll token (events/sets), good for its own poll endpoint only. */
+  kind: 'admin' | 'api-token' | 'access-token' | 'external-jwt' | 'set-receiver';
   /** Stable identifier for logs and rate limits; never the credential itself. */
   subject: string;
   /** A human name for the credential (an API token's name), for audit records. */

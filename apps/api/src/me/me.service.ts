@@ -29,5 +29,7 @@ function describe(principal: Principal): string {
       return `an access token of client ${principal.clientId ?? 'unknown'} for the client itself`;
     case 'external-jwt':
       return 'a token from a trusted external issuer';
+    case 'set-receiver':
+      return "a SET receiver's poll token";
   }
 }

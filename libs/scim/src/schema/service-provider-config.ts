@@ -34,6 +34,16 @@ export interface ServiceProviderFeatures {
   etag: boolean;
   pagination?: PaginationFeatures;
   authenticationSchemes: AuthenticationScheme[];
+  securityEvents?: SecurityEventsFeatures;
+}
+
+/**
+ * draft-ietf-scim-events-16 §4: the SCIM security events the service issues (informational:
+ * receivers are configured out of band) and whether it answers requests asynchronously.
+ */
+export interface SecurityEventsFeatures {
+  asyncRequest: 'none' | 'long' | 'request';
+  eventUris: string[];
 }
 
 export interface ServiceProviderConfigResource {
@@ -47,6 +57,7 @@ export interface ServiceProviderConfigResource {
   etag: { supported: boolean };
   pagination?: PaginationFeatures;
   authenticationSchemes: AuthenticationScheme[];
+  securityEvents?: SecurityEventsFeatures;
   meta: { resourceType: 'ServiceProviderConfig'; location: string };
 }
 
@@ -97,6 +108,14 @@ export function buildServiceProviderConfig(
     etag: { supported: features.etag },
     ...(features.pagination ? { pagination: pagination(features.pagination) } : {}),
     authenticationSchemes: features.authenticationSchemes.map(authenticationScheme),
+    ...(features.securityEvents
+      ? {
+          securityEvents: {
+            asyncRequest: features.securityEvents.asyncRequest,
+            eventUris: [...features.securityEvents.eventUris],
+          },
+        }
+      : {}),
     meta: { resourceType: 'ServiceProviderConfig', location: joinUrl(baseUrl, '/ServiceProviderConfig') },
   };
 }
