@@ -3,6 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { SchemaRegistry } from '@roster/scim';
 import { AppConfig } from './config';
 import { OAUTH_COMPONENT_SCHEMAS } from './openapi-oauth-schemas';
+import { WEBHOOK_COMPONENT_SCHEMAS } from './webhooks/webhooks.openapi';
 import { registryComponentSchemas } from './openapi-schemas';
 import { versionInfo } from './ops/version';
 
@@ -17,7 +18,15 @@ export const TAG_ORDER: { name: string; description: string }[] = [
   { name: 'MCP', description: 'The Model Context Protocol endpoint for AI assistants.' },
   { name: 'OAuth', description: 'Authorization server: metadata, authorization, token, registration, revocation.' },
   { name: 'Administration', description: 'OAuth clients, API tokens, grants, signing keys (scope roster.admin).' },
-  { name: 'Events', description: 'Change events: the feed and the history of a resource (scope roster.admin).' },
+  {
+    name: 'Events',
+    description: 'Change events: the feed and the history of a resource (scope roster.admin or roster.events).',
+  },
+  {
+    name: 'Webhooks',
+    description:
+      'Webhook subscriptions, their delivery log and replay (scope roster.admin; see the README, "Webhooks").',
+  },
   { name: 'Operations', description: 'Health, readiness, version and metrics.' },
 ];
 
@@ -61,7 +70,8 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
             scopes: {
               'scim.read': 'Read users and groups',
               'scim.write': 'Create, change and delete users and groups',
-              'roster.admin': 'Manage clients, tokens and keys',
+              'roster.admin': 'Manage clients, tokens, keys and webhooks',
+              'roster.events': 'Read the change log (events and history), nothing else',
             },
           },
         },
@@ -94,6 +104,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
     schemas: {
       ...registryComponentSchemas(app.get(SchemaRegistry)),
       ...OAUTH_COMPONENT_SCHEMAS,
+      ...WEBHOOK_COMPONENT_SCHEMAS,
       ...document.components?.schemas,
     },
   };

@@ -11,6 +11,7 @@ import { EventsCoreModule } from '../../api/src/events/events-core.module';
 import { GroupsModule } from '../../api/src/groups/groups.module';
 import { UsersModule } from '../../api/src/users/users.module';
 import { SchemasModule } from '../../api/src/schemas/schemas.module';
+import { WebhooksCoreModule } from '../../api/src/webhooks/webhooks-core.module';
 
 /** The services the command line needs, over the configured database, without HTTP. */
 @Module({})
@@ -26,6 +27,7 @@ export class CliModule {
         UsersModule,
         GroupsModule,
         SchemasModule,
+        WebhooksCoreModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
