@@ -19,6 +19,8 @@ export type Responder = (request: Received, n: number) => number | 'hang';
 export class WebhookReceiver {
   readonly received: Received[] = [];
   respond: Responder = () => 200;
+  /** Milliseconds before each answer (deliveries are then in flight when a test kills a sender). */
+  delayMs = 0;
   private server?: Server;
   private readonly hanging: ServerResponse[] = [];
 
@@ -47,7 +49,13 @@ export class WebhookReceiver {
           this.hanging.push(res);
           return;
         }
-        res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : `status ${answer}`);
+        const reply = () =>
+          res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : `status ${answer}`);
+        if (this.delayMs > 0) {
+          setTimeout(reply, this.delayMs);
+        } else {
+          reply();
+        }
       });
     });
     this.server.keepAliveTimeout = 1000;
