@@ -6,10 +6,12 @@
 //
 //   npm run build
 //   node bench/webhooks.mjs [--users 1000] [--subscriptions 1] [--label TEXT]
+import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import {
   appRoot,
@@ -99,7 +101,7 @@ try {
     if (Date.now() > deadline) {
       throw new Error(`Only ${total()} of ${USERS * SUBSCRIPTIONS} deliveries arrived`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
   const finished = Math.max(...[...arrivals.values()].flat().map((a) => a.at));
   const all = [...arrivals.values()].flat();
