@@ -175,14 +175,15 @@ export class WebhooksRepository {
 
   /**
    * Moves the cursor past events the subscription does not want, and extends the lease; false
-   * when the lease is no longer this owner's (another worker took over, or a replay reset it).
+   * when the lease is no longer this owner's (another worker took over, or a replay reset it) or
+   * the subscription was disabled meanwhile: the worker stops there.
    */
   async advance(id: string, owner: string, seq: bigint, leaseSeconds: number): Promise<boolean> {
     const count = await this.prisma.client.$executeRawUnsafe(
       `UPDATE webhook_subscriptions
          SET cursor = GREATEST(cursor, $3::bigint),
              lease_until = clock_timestamp() + make_interval(secs => $4::double precision)
-       WHERE id = $1::uuid AND lease_owner = $2 AND lease_until > clock_timestamp()`,
+       WHERE id = $1::uuid AND lease_owner = $2 AND lease_until > clock_timestamp() AND enabled`,
       id,
       owner,
       seq,
@@ -236,7 +237,7 @@ export class WebhooksRepository {
          SET cursor = GREATEST(cursor, $3::bigint), consecutive_failures = 0, deliveries_total = deliveries_total + 1,
              last_success_at = clock_timestamp(), next_attempt_at = clock_timestamp(),
              lease_until = clock_timestamp() + make_interval(secs => $4::double precision)
-       WHERE id = $1::uuid AND lease_owner = $2 AND lease_until > clock_timestamp()`,
+       WHERE id = $1::uuid AND lease_owner = $2 AND lease_until > clock_timestamp() AND enabled`,
       id,
       owner,
       seq,
