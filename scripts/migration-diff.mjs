@@ -24,6 +24,7 @@ const migrationsDir = join(root, 'prisma/migrations');
 const HAND_WRITTEN = [
   /^DROP INDEX "(users_user_name_prefix_idx|user_emails_value_lower_idx|groups_display_name_prefix_idx|events_pending_idx|events_seq_idx|events_resource_idx)";$/,
   /^DROP SEQUENCE "events_feed_seq";$/,
+  /^DROP INDEX "(webhook_subscriptions_due_idx|webhook_deliveries_pending_key|webhook_deliveries_subscription_idx)";$/,
   /^ALTER TABLE "group_members" DROP CONSTRAINT "group_members_one_kind_chk";$/,
 ];
 

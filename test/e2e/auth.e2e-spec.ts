@@ -359,7 +359,7 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
       const scim = {
         resource: `${server.baseUrl}/v2`,
         authorization_servers: [server.baseUrl],
-        scopes_supported: ['scim.read', 'scim.write', 'roster.admin'],
+        scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'roster.events'],
         bearer_methods_supported: ['header'],
         jwks_uri: `${server.baseUrl}/.well-known/jwks.json`,
         resource_name: 'Roster SCIM API',
@@ -410,7 +410,7 @@ describe('Resource server: challenges, audiences and bearer credentials', () => 
           'client_secret_basic',
           'client_secret_post',
         ],
-        scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'offline_access'],
+        scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'roster.events', 'offline_access'],
         authorization_response_iss_parameter_supported: true,
         client_id_metadata_document_supported: true,
         service_documentation: `${server.baseUrl}/docs`,

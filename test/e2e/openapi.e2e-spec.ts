@@ -106,6 +106,7 @@ describe('OpenAPI document', () => {
       'OAuth',
       'Administration',
       'Events',
+      'Webhooks',
       'Operations',
     ]);
     expect(Object.keys(live.paths)[0]).toBe('/v2/Users');

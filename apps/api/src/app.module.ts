@@ -25,6 +25,7 @@ import { GroupsModule } from './groups/groups.module';
 import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { SchemasModule } from './schemas/schemas.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -50,6 +51,7 @@ export class AppModule {
         OpsModule,
         SchemasModule,
         SetsModule,
+        WebhooksModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -137,6 +137,19 @@ export class EnvironmentDto {
   // SCIM security events, RFC 8936 poll delivery (apps/api/src/events/sets).
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) SET_POLL_MAX_EVENTS?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(300000) SET_POLL_WAIT_MS?: number;
+  // Webhooks (apps/api/src/webhooks).
+  @IsOptional() @Transform(toBoolean) @IsBoolean() WEBHOOKS_WORKER?: boolean;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() WEBHOOKS_ALLOW_PRIVATE_NETWORKS?: boolean;
+  @IsOptional() @Transform(toBoolean) @IsBoolean() WEBHOOKS_ALLOW_HTTP_LOOPBACK?: boolean;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(10000) WEBHOOKS_MAX_FAILURES?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(2) @Max(3600) WEBHOOKS_LEASE_SECONDS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(120000) WEBHOOKS_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(60000) WEBHOOKS_CONNECT_TIMEOUT_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(3600000) WEBHOOKS_RETRY_BASE_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(86400000) WEBHOOKS_RETRY_MAX_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(50) @Max(60000) WEBHOOKS_POLL_INTERVAL_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(64) WEBHOOKS_CONCURRENCY?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(36500) WEBHOOKS_DELIVERY_RETENTION_DAYS?: number;
 
   // Schema extensions at runtime (issue 15).
   @IsOptional() @IsIn(['reject', 'store', 'ignore']) SCHEMA_UNKNOWN_EXTENSIONS?: 'reject' | 'store' | 'ignore';
@@ -183,8 +196,35 @@ export interface AppConfig {
   events: { retentionDays: number; revocationCacheSeconds: number };
   /** SET poll delivery: most SETs one poll returns; longest wait of a long poll (ms). */
   sets: { pollMaxEvents: number; pollWaitMs: number };
+  webhooks: WebhooksConfig;
   /** Runtime extension schemas (issue 15): unregistered URNs, and how often the registry is reloaded. */
   schemas: { unknownExtensions: 'reject' | 'store' | 'ignore'; refreshIntervalMs: number };
+}
+
+/** Webhook deliveries (see the README, "Webhooks"); durations in milliseconds unless named otherwise. */
+export interface WebhooksConfig {
+  /** Whether this instance runs delivery workers (every instance does by default; they share the work). */
+  worker: boolean;
+  /** Targets on private, loopback, link-local or reserved addresses are accepted (never by default). */
+  allowPrivateNetworks: boolean;
+  /** http:// is accepted for loopback hosts (127.0.0.1, ::1, localhost), and loopback addresses with it: tests, local development. */
+  allowHttpLoopback: boolean;
+  /** Consecutive failed attempts after which a subscription is disabled. */
+  maxFailures: number;
+  /** How long a worker owns a claimed subscription; another instance takes it over after that. */
+  leaseSeconds: number;
+  /** One attempt, from the connection to the end of the answer; and the connection alone. */
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  /** Exponential backoff with jitter: base * 2^(failures - 1), at most max. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How often an instance with subscriptions looks for work. */
+  pollIntervalMs: number;
+  /** Subscriptions one instance delivers to at once. */
+  concurrency: number;
+  /** Days the delivery log is kept. */
+  deliveryRetentionDays: number;
 }
 
 /** Limits of the HTTP edge (see the README, "Configuration"); durations in milliseconds. */
@@ -330,6 +370,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((scryptN & (scryptN - 1)) !== 0) {
     problems.push(`PASSWORD_SCRYPT_N must be a power of two between 16384 and 1048576, got ${scryptN}`);
   }
+  const webhookLeaseSeconds = dto.WEBHOOKS_LEASE_SECONDS ?? 60;
+  const webhookTimeoutMs = dto.WEBHOOKS_TIMEOUT_MS ?? 10000;
+  if (webhookTimeoutMs >= webhookLeaseSeconds * 1000) {
+    // A worker must finish an attempt while it still owns the subscription, or two would deliver at once.
+    problems.push(
+      `WEBHOOKS_TIMEOUT_MS must be shorter than WEBHOOKS_LEASE_SECONDS (${webhookLeaseSeconds} s), got ${webhookTimeoutMs}`,
+    );
+  }
   const oidcSet = [dto.OIDC_ISSUER, dto.OIDC_CLIENT_ID, dto.OIDC_CLIENT_SECRET].filter((v) => v !== undefined).length;
   if (oidcSet !== 0 && oidcSet !== 3) {
     problems.push(
@@ -405,6 +453,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sets: {
       pollMaxEvents: dto.SET_POLL_MAX_EVENTS ?? 100,
       pollWaitMs: dto.SET_POLL_WAIT_MS ?? 20000,
+    },
+    webhooks: {
+      worker: dto.WEBHOOKS_WORKER ?? true,
+      allowPrivateNetworks: dto.WEBHOOKS_ALLOW_PRIVATE_NETWORKS ?? false,
+      allowHttpLoopback: dto.WEBHOOKS_ALLOW_HTTP_LOOPBACK ?? false,
+      maxFailures: dto.WEBHOOKS_MAX_FAILURES ?? 20,
+      leaseSeconds: webhookLeaseSeconds,
+      timeoutMs: webhookTimeoutMs,
+      connectTimeoutMs: Math.min(dto.WEBHOOKS_CONNECT_TIMEOUT_MS ?? 5000, webhookTimeoutMs),
+      retryBaseMs: dto.WEBHOOKS_RETRY_BASE_MS ?? 5000,
+      retryMaxMs: Math.max(dto.WEBHOOKS_RETRY_MAX_MS ?? 3_600_000, dto.WEBHOOKS_RETRY_BASE_MS ?? 5000),
+      pollIntervalMs: dto.WEBHOOKS_POLL_INTERVAL_MS ?? 1000,
+      concurrency: dto.WEBHOOKS_CONCURRENCY ?? 4,
+      deliveryRetentionDays: dto.WEBHOOKS_DELIVERY_RETENTION_DAYS ?? 30,
     },
     login: {
       adminGroups: (dto.ROSTER_ADMIN_GROUPS ?? 'Roster Admins')

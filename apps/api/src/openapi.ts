@@ -4,6 +4,7 @@ import { SchemaRegistry } from '@roster/scim';
 import { AppConfig } from './config';
 import { SET_COMPONENT_SCHEMAS } from './events/sets/set-openapi';
 import { OAUTH_COMPONENT_SCHEMAS } from './openapi-oauth-schemas';
+import { WEBHOOK_COMPONENT_SCHEMAS } from './webhooks/webhooks.openapi';
 import { registryComponentSchemas } from './openapi-schemas';
 import { versionInfo } from './ops/version';
 
@@ -21,7 +22,12 @@ export const TAG_ORDER: { name: string; description: string }[] = [
   {
     name: 'Events',
     description:
-      'Change events: the feed and the history of a resource (scope roster.admin); SCIM security events by RFC 8936 poll.',
+      'Change events: the feed and the history of a resource (scope roster.admin or roster.events); SCIM security events by RFC 8936 poll.',
+  },
+  {
+    name: 'Webhooks',
+    description:
+      'Webhook subscriptions, their delivery log and replay (scope roster.admin; see the README, "Webhooks").',
   },
   { name: 'Operations', description: 'Health, readiness, version and metrics.' },
 ];
@@ -66,7 +72,8 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
             scopes: {
               'scim.read': 'Read users and groups',
               'scim.write': 'Create, change and delete users and groups',
-              'roster.admin': 'Manage clients, tokens and keys',
+              'roster.admin': 'Manage clients, tokens, keys and webhooks',
+              'roster.events': 'Read the change log (events and history), nothing else',
             },
           },
         },
@@ -100,6 +107,7 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
       ...registryComponentSchemas(app.get(SchemaRegistry)),
       ...OAUTH_COMPONENT_SCHEMAS,
       ...SET_COMPONENT_SCHEMAS,
+      ...WEBHOOK_COMPONENT_SCHEMAS,
       ...document.components?.schemas,
     },
   };

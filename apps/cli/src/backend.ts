@@ -32,6 +32,7 @@ import {
   SetReceiverView,
   UpdateSetReceiver,
 } from '../../api/src/events/sets/set-receivers.service';
+import { DeliveryPage, WebhooksService, WebhookView } from '../../api/src/webhooks/webhooks.service';
 
 export type ResourceKind = 'Users' | 'Groups';
 
@@ -99,6 +100,15 @@ export interface Backend {
   backup(): Promise<ReadableStream<Uint8Array>>;
   /** One page of the change feed (GET /v2/Events), with its query parameters (cursor, count, type, ...). */
   events(query: Record<string, string>): Promise<EventFeedPage>;
+  /** Webhook subscriptions (/admin/webhooks), through WebhooksService either way; bodies as the API takes them. */
+  createWebhook(body: Record<string, unknown>): Promise<WebhookView & { secret: string }>;
+  listWebhooks(): Promise<WebhookView[]>;
+  getWebhook(id: string): Promise<WebhookView>;
+  updateWebhook(id: string, body: Record<string, unknown>): Promise<WebhookView>;
+  rotateWebhookSecret(id: string): Promise<WebhookView & { secret: string }>;
+  deleteWebhook(id: string): Promise<void>;
+  replayWebhook(id: string, from: string): Promise<WebhookView>;
+  webhookDeliveries(id: string, query: Record<string, string>): Promise<DeliveryPage>;
   close(): Promise<void>;
 }
 
@@ -220,6 +230,31 @@ export class LocalBackend implements Backend {
     const request = parseFeedQuery(query);
     const page = feedPage(request, await this.app.get(EventsService).list(request), `${this.config.publicUrl}/v2`);
     return page as unknown as EventFeedPage;
+  }
+
+  createWebhook(body: Record<string, unknown>) {
+    return asCli(() => this.app.get(WebhooksService).create(body));
+  }
+  listWebhooks() {
+    return this.app.get(WebhooksService).list();
+  }
+  getWebhook(id: string) {
+    return this.app.get(WebhooksService).get(id);
+  }
+  updateWebhook(id: string, body: Record<string, unknown>) {
+    return asCli(() => this.app.get(WebhooksService).update(id, body));
+  }
+  rotateWebhookSecret(id: string) {
+    return asCli(() => this.app.get(WebhooksService).rotateSecret(id));
+  }
+  deleteWebhook(id: string) {
+    return asCli(() => this.app.get(WebhooksService).delete(id));
+  }
+  replayWebhook(id: string, from: string) {
+    return asCli(() => this.app.get(WebhooksService).replay(id, from));
+  }
+  webhookDeliveries(id: string, query: Record<string, string>) {
+    return this.app.get(WebhooksService).deliveries(id, query);
   }
 
   close(): Promise<void> {
@@ -445,6 +480,34 @@ export class RemoteBackend implements Backend {
 
   events(query: Record<string, string>): Promise<EventFeedPage> {
     return this.json<EventFeedPage>('GET', `/v2/Events?${new URLSearchParams(query).toString()}`);
+  }
+
+  createWebhook(body: Record<string, unknown>) {
+    return this.json<WebhookView & { secret: string }>('POST', '/admin/webhooks', body);
+  }
+  async listWebhooks() {
+    return (await this.json<{ webhooks: WebhookView[] }>('GET', '/admin/webhooks')).webhooks;
+  }
+  getWebhook(id: string) {
+    return this.json<WebhookView>('GET', `/admin/webhooks/${encodeURIComponent(id)}`);
+  }
+  updateWebhook(id: string, body: Record<string, unknown>) {
+    return this.json<WebhookView>('PATCH', `/admin/webhooks/${encodeURIComponent(id)}`, body);
+  }
+  rotateWebhookSecret(id: string) {
+    return this.json<WebhookView & { secret: string }>('POST', `/admin/webhooks/${encodeURIComponent(id)}/secret`);
+  }
+  async deleteWebhook(id: string) {
+    await this.call('DELETE', `/admin/webhooks/${encodeURIComponent(id)}`);
+  }
+  replayWebhook(id: string, from: string) {
+    return this.json<WebhookView>('POST', `/admin/webhooks/${encodeURIComponent(id)}/replay`, { from });
+  }
+  webhookDeliveries(id: string, query: Record<string, string>) {
+    return this.json<DeliveryPage>(
+      'GET',
+      `/admin/webhooks/${encodeURIComponent(id)}/deliveries?${new URLSearchParams(query).toString()}`,
+    );
   }
 
   async close(): Promise<void> {}

@@ -12,6 +12,7 @@ import { GroupsModule } from '../../api/src/groups/groups.module';
 import { UsersModule } from '../../api/src/users/users.module';
 import { SchemasModule } from '../../api/src/schemas/schemas.module';
 import { SetsCoreModule } from '../../api/src/events/sets/sets-core.module';
+import { WebhooksCoreModule } from '../../api/src/webhooks/webhooks-core.module';
 
 /** The services the command line needs, over the configured database, without HTTP. */
 @Module({})
@@ -28,6 +29,7 @@ export class CliModule {
         GroupsModule,
         SchemasModule,
         SetsCoreModule,
+        WebhooksCoreModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

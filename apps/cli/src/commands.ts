@@ -500,6 +500,7 @@ export const COMMANDS: Command[] = [
     },
     run: (context) => tailEvents(context),
   },
+  ...webhookCommands(),
   {
     name: 'users list',
     usage: 'users list [--filter FILTER] [--count N] [--start-index N] [--attributes A,B] [--cursor C]',
@@ -730,4 +731,167 @@ async function startNearEnd(backend: Backend, filters: Record<string, string>, k
     return '';
   }
   return keep === 0 ? ids[0].toString() : (ids[ids.length - 1] - 1n).toString();
+}
+
+/** `--events a,b` (or `*`) as the API's event_types. */
+function eventTypesOption(values: Record<string, unknown>): string[] | undefined {
+  const text = opt(values, 'events');
+  return text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+}
+
+const webhookRow = (w: Record<string, unknown>) => ({
+  id: w.id,
+  url: w.url,
+  events: (w.event_types as string[] | undefined)?.join(','),
+  enabled: w.enabled,
+  cursor: w.cursor,
+  failures: w.consecutive_failures,
+  disabled: w.disabled_reason ?? undefined,
+});
+
+function oneId(_v: Record<string, unknown>, p: string[]): void {
+  exactly(p, 1, 'exactly one subscription ID');
+}
+
+/** `webhooks …`: subscriptions through WebhooksService (the management API or the database), like the other commands. */
+function webhookCommands(): Command[] {
+  return [
+    {
+      name: 'webhooks create',
+      usage: 'webhooks create --url URL [--events T1,T2|*] [--description TEXT] [--disabled]',
+      summary: 'Subscribe a URL to events (Standard Webhooks); the signing secret is shown once.',
+      help: 'https only (http for loopback hosts with WEBHOOKS_ALLOW_HTTP_LOOPBACK=true); --events defaults to every type.',
+      options: {
+        url: { type: 'string' },
+        events: { type: 'string' },
+        description: { type: 'string' },
+        disabled: { type: 'boolean' },
+      },
+      validate: (values, positionals) => {
+        required(values, 'url');
+        exactly(positionals, 0, '');
+      },
+      run: ({ backend, values }) =>
+        backend.createWebhook({
+          url: opt(values, 'url'),
+          ...(eventTypesOption(values) ? { event_types: eventTypesOption(values) } : {}),
+          ...(opt(values, 'description') !== undefined ? { description: opt(values, 'description') } : {}),
+          ...(values.disabled === true ? { enabled: false } : {}),
+        }),
+    },
+    {
+      name: 'webhooks list',
+      usage: 'webhooks list',
+      summary: 'Webhook subscriptions with their delivery state (never their secrets).',
+      validate: (_v, p) => exactly(p, 0, ''),
+      run: async ({ backend }) => ({ webhooks: await backend.listWebhooks() }),
+      table: (o) => (o as { webhooks: Record<string, unknown>[] }).webhooks.map(webhookRow),
+    },
+    {
+      name: 'webhooks show',
+      usage: 'webhooks show ID',
+      summary: 'One subscription: settings, cursor, failure counters, disabled reason.',
+      validate: oneId,
+      run: ({ backend, positionals }) => backend.getWebhook(positionals[0]),
+    },
+    {
+      name: 'webhooks update',
+      usage:
+        'webhooks update ID [--url URL] [--events T1,T2|*] [--description TEXT] [--enable|--disable] [--rotate-secret]',
+      summary: 'Change a subscription; --enable clears its failures; --rotate-secret shows a new secret once.',
+      help: 'After --rotate-secret the previous secret also signs deliveries for 24 hours (two signatures).',
+      options: {
+        url: { type: 'string' },
+        events: { type: 'string' },
+        description: { type: 'string' },
+        enable: { type: 'boolean' },
+        disable: { type: 'boolean' },
+        'rotate-secret': { type: 'boolean' },
+      },
+      validate: (values, positionals) => {
+        oneId(values, positionals);
+        if (values.enable === true && values.disable === true) {
+          throw usageError('Give --enable or --disable, not both.');
+        }
+        const changes = ['url', 'events', 'description', 'enable', 'disable', 'rotate-secret'];
+        if (!changes.some((name) => values[name] !== undefined)) {
+          throw usageError(`Nothing to change: give one of ${changes.map((c) => `--${c}`).join(', ')}.`);
+        }
+      },
+      run: async ({ backend, values, positionals }) => {
+        const id = positionals[0];
+        const body: Record<string, unknown> = {
+          ...(opt(values, 'url') !== undefined ? { url: opt(values, 'url') } : {}),
+          ...(eventTypesOption(values) ? { event_types: eventTypesOption(values) } : {}),
+          ...(opt(values, 'description') !== undefined ? { description: opt(values, 'description') } : {}),
+          ...(values.enable === true ? { enabled: true } : {}),
+          ...(values.disable === true ? { enabled: false } : {}),
+        };
+        let result: Record<string, unknown> = Object.keys(body).length
+          ? { ...(await backend.updateWebhook(id, body)) }
+          : {};
+        if (values['rotate-secret'] === true) {
+          result = { ...(await backend.rotateWebhookSecret(id)) };
+        }
+        return result;
+      },
+    },
+    {
+      name: 'webhooks delete',
+      usage: 'webhooks delete ID',
+      summary: 'Delete a subscription and its delivery log.',
+      validate: oneId,
+      run: async ({ backend, positionals }) => {
+        await backend.deleteWebhook(positionals[0]);
+        return { id: positionals[0], deleted: true };
+      },
+    },
+    {
+      name: 'webhooks replay',
+      usage: 'webhooks replay ID --from EVENT_ID',
+      summary: 'Deliver again every event from EVENT_ID on (the id GET /v2/Events and `events tail` show), in order.',
+      options: { from: { type: 'string' } },
+      validate: (values, positionals) => {
+        oneId(values, positionals);
+        if (!/^[1-9][0-9]{0,18}$/.test(required(values, 'from'))) {
+          throw usageError('--from takes an event id (a positive integer).');
+        }
+      },
+      run: ({ backend, values, positionals }) => backend.replayWebhook(positionals[0], String(values.from)),
+    },
+    {
+      name: 'webhooks deliveries',
+      usage: 'webhooks deliveries ID [--status pending|succeeded|failed] [--limit N] [--cursor C]',
+      summary: "A subscription's delivery log, newest first: status, attempts, last error, latency.",
+      options: { status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+      validate: (values, positionals) => {
+        oneId(values, positionals);
+        const limit = opt(values, 'limit');
+        if (limit !== undefined && !/^[1-9][0-9]{0,2}$/.test(limit)) {
+          throw usageError('--limit takes a positive integer (at most 100).');
+        }
+      },
+      run: ({ backend, values, positionals }) =>
+        backend.webhookDeliveries(positionals[0], {
+          ...(opt(values, 'status') !== undefined ? { status: opt(values, 'status')! } : {}),
+          ...(opt(values, 'limit') !== undefined ? { count: opt(values, 'limit')! } : {}),
+          ...(opt(values, 'cursor') !== undefined ? { cursor: opt(values, 'cursor')! } : {}),
+        }),
+      table: (o) =>
+        (o as { deliveries: Record<string, unknown>[] }).deliveries.map((d) => ({
+          event: d.event_id,
+          type: d.event_type,
+          status: d.status,
+          attempts: d.attempts,
+          code: d.last_status_code,
+          ms: d.latency_ms,
+          error: d.last_error,
+        })),
+    },
+  ];
 }

@@ -25,3 +25,4 @@ export * from './repositories/roles.repository';
 export * from './repositories/events.repository';
 export * from './repositories/schema-extensions.repository';
 export * from './repositories/set-receivers.repository';
+export * from './repositories/webhooks.repository';

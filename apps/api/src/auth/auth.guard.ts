@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ScimHttpError } from '../common/scim-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config';
 import { BearerLimits } from './bearer-limits.service';
-import { DISCOVERY_ROUTE, PUBLIC_ROUTE, REQUIRED_SCOPES, RESOURCE_KIND } from './decorators';
+import { ANY_OF_SCOPES, DISCOVERY_ROUTE, PUBLIC_ROUTE, REQUIRED_SCOPES, RESOURCE_KIND } from './decorators';
 import { BEARER_STRATEGIES, BearerStrategy, InvalidTokenError, Principal, ResourceKind, Scope } from './principal';
 import { resourceMetadataUrl } from './resources';
 
@@ -21,6 +21,8 @@ const QUERY_TOKEN = /[?&](access_token|token|bearer)=/i;
 interface Challenge {
   resource: ResourceKind;
   scopes: readonly Scope[];
+  /** Scopes of which one suffices (`@AnyScope`), besides `scopes`. */
+  anyOf?: readonly Scope[];
 }
 
 /** What `authorize` concluded before the body was read (see common/early-auth.ts); the guard reuses it. */
@@ -71,6 +73,7 @@ export class AuthGuard implements CanActivate {
       scopes:
         this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets) ??
         (discovery ? [] : [SAFE_METHODS.has(request.method.toUpperCase()) ? 'scim.read' : 'scim.write']),
+      anyOf: this.reflector.getAllAndOverride<Scope[] | undefined>(ANY_OF_SCOPES, targets),
     };
     const principal = await this.authenticate(request, challenge);
     if (!principal.resources.has(challenge.resource)) {
@@ -96,6 +99,21 @@ export class AuthGuard implements CanActivate {
       throw new ScimHttpError(403, `This token lacks the scope ${missing.join(' ')} that the request needs.`, {
         'www-authenticate': `Bearer ${params.join(', ')}`,
       });
+    }
+    if (challenge.anyOf?.length && !challenge.anyOf.some((scope) => principal.scopes.has(scope))) {
+      // The challenge names the narrowest scope that would do (the last one listed).
+      const params = [
+        'error="insufficient_scope"',
+        `scope="${challenge.anyOf[challenge.anyOf.length - 1]}"`,
+        `resource_metadata="${resourceMetadataUrl(this.config, challenge.resource)}"`,
+      ];
+      throw new ScimHttpError(
+        403,
+        `This token needs one of the scopes ${challenge.anyOf.join(', ')} for this request.`,
+        {
+          'www-authenticate': `Bearer ${params.join(', ')}`,
+        },
+      );
     }
     return true;
   }

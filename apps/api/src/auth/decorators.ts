@@ -7,6 +7,7 @@ import { Principal, ResourceKind, Scope } from './principal';
 export const PUBLIC_ROUTE = 'roster:public';
 export const DISCOVERY_ROUTE = 'roster:discovery';
 export const REQUIRED_SCOPES = 'roster:scopes';
+export const ANY_OF_SCOPES = 'roster:any-of-scopes';
 export const RESOURCE_KIND = 'roster:resource';
 
 /** Reachable without a token. */
@@ -29,6 +30,25 @@ export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
     ApiResponse(
       scimErrorResponse(403, {
         detail: `This token lacks the scope ${scopes[0] ?? 'scim.read'} that the request needs.`,
+      }),
+    ),
+  );
+
+/**
+ * A route that any one of these scopes opens (`roster.admin` or `roster.events` for the change
+ * log), where `@Scopes` needs all of its scopes. In OpenAPI each scope is an alternative security
+ * requirement.
+ */
+export const AnyScope = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
+  applyDecorators(
+    SetMetadata(ANY_OF_SCOPES, scopes),
+    SetMetadata(REQUIRED_SCOPES, []),
+    ApiBearerAuth(),
+    ...scopes.map((scope) => ApiOAuth2([scope], 'oauth2')),
+    ApiResponse(scimErrorResponse(401)),
+    ApiResponse(
+      scimErrorResponse(403, {
+        detail: `This token needs one of the scopes ${scopes.join(', ')} for this request.`,
       }),
     ),
   );

@@ -101,7 +101,8 @@ export function lifetimeProblem(payload: JWTPayload, maxLifetime: number, skew: 
 /**
  * The Roster scopes a token carries: through scopeMap when configured, else the values that are
  * Roster scopes. `roster.admin` counts only through an explicit scopeMap entry: an issuer's own
- * scope named like Roster's must not make its tokens administrators by accident.
+ * scope named like Roster's must not make its tokens administrators by accident (nor readers of the
+ * change log: `roster.events` likewise).
  */
 export function scopesOf(payload: JWTPayload, issuer: TrustedIssuer): string[] {
   const claim = issuer.scopeClaim ? payload[issuer.scopeClaim] : (payload.scope ?? payload.scp);
@@ -110,7 +111,7 @@ export function scopesOf(payload: JWTPayload, issuer: TrustedIssuer): string[] {
   for (const value of values) {
     const mapped = issuer.scopeMap ? (issuer.scopeMap[value] ?? '').split(' ') : [value];
     for (const scope of mapped) {
-      if (isScope(scope) && (scope !== 'roster.admin' || issuer.scopeMap)) {
+      if (isScope(scope) && ((scope !== 'roster.admin' && scope !== 'roster.events') || issuer.scopeMap)) {
         scopes.add(scope);
       }
     }

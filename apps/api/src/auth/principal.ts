@@ -1,5 +1,18 @@
-export type Scope = 'scim.read' | 'scim.write' | 'roster.admin';
-export const ALL_SCOPES: readonly Scope[] = ['scim.read', 'scim.write', 'roster.admin'];
+export type Scope = 'scim.read' | 'scim.write' | 'roster.admin' | 'roster.events';
+/** `roster.events`: read the change log (GET /v2/Events, the History endpoints) and nothing else. */
+export const ALL_SCOPES: readonly Scope[] = ['scim.read', 'scim.write', 'roster.admin', 'roster.events'];
+
+/**
+ * Who may read the change log: an administrator, or a credential given only `roster.events` (an
+ * audit or sync consumer that must not manage anything). One list, so that every reader of events
+ * (the feed, the History endpoints, the SCIM events poll endpoint) checks the same thing.
+ */
+export const EVENTS_READER_SCOPES: readonly Scope[] = ['roster.admin', 'roster.events'];
+
+/** Whether a principal may read the change log (see EVENTS_READER_SCOPES). */
+export function canReadEvents(principal: { scopes: ReadonlySet<string> }): boolean {
+  return EVENTS_READER_SCOPES.some((scope) => principal.scopes.has(scope));
+}
 
 export function isScope(value: string): value is Scope {
   return ALL_SCOPES.some((scope) => scope === value);

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ScimError } from '@roster/scim';
-import { Scopes } from '../auth/decorators';
+import { AnyScope } from '../auth/decorators';
+import { EVENTS_READER_SCOPES } from '../auth/principal';
 import { isResourceId } from '../common/etag';
 import { ScimErrors, scimContent } from '../common/scim-openapi';
 import { ScimEndpoint } from '../common/scim-response.interceptor';
@@ -88,7 +89,7 @@ export class EventsController {
   }
 
   @Get('Events')
-  @Scopes('roster.admin')
+  @AnyScope(...EVENTS_READER_SCOPES)
   @ApiOperation({ summary: 'The change feed: every change with its actor, in sequence order (Roster extension).' })
   @FeedQueries()
   @ApiQuery({ name: 'resourceId', required: false, description: 'Only the events of this resource.' })
@@ -100,7 +101,7 @@ export class EventsController {
   }
 
   @Get('Users/:id/History')
-  @Scopes('roster.admin')
+  @AnyScope(...EVENTS_READER_SCOPES)
   @ApiOperation({ summary: "One user's events, oldest first, with cursor paging (Roster extension)." })
   @ApiParam({ name: 'id' })
   @FeedQueries()
@@ -111,7 +112,7 @@ export class EventsController {
   }
 
   @Get('Groups/:id/History')
-  @Scopes('roster.admin')
+  @AnyScope(...EVENTS_READER_SCOPES)
   @ApiOperation({ summary: "One group's events, oldest first, with cursor paging (Roster extension)." })
   @ApiParam({ name: 'id' })
   @FeedQueries()

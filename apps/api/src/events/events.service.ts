@@ -21,6 +21,9 @@ export const EVENT_TYPES = [
   'client.deleted',
   'consent.granted',
   'consent.revoked',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -140,6 +143,19 @@ export class EventsService {
     as?: Pick<Actor, 'kind' | 'id' | 'name'>,
   ): Promise<void> {
     return this.append(tx, [{ type, resourceType, resourceId, changes }], as);
+  }
+
+  /**
+   * An event about a webhook subscription (created, changed, disabled by the delivery engine,
+   * deleted): its URL, types and state, never its secret (a rotation is named, not valued).
+   */
+  webhook(
+    tx: Prisma.TransactionClient,
+    type: Extract<EventType, `webhook.${string}`>,
+    subscriptionId: string,
+    changes: Change[] = [],
+  ): Promise<void> {
+    return this.append(tx, [{ type, resourceType: 'Webhook', resourceId: subscriptionId, changes }]);
   }
 
   /**

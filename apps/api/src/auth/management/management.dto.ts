@@ -85,7 +85,7 @@ export class CreateApiTokenDto {
 
   @ApiProperty({
     example: 'scim.read scim.write',
-    description: 'Space-separated: scim.read, scim.write, roster.admin.',
+    description: 'Space-separated: scim.read, scim.write, roster.admin, roster.events (read the change log only).',
   })
   @IsString()
   @MaxLength(200)

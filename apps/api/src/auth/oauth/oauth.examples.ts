@@ -18,7 +18,7 @@ export const TOKEN_ERROR_EXAMPLE = { error: 'invalid_grant', error_description: 
 export const PROTECTED_RESOURCE_EXAMPLE = {
   resource: 'https://roster.example.com/v2',
   authorization_servers: ['https://roster.example.com'],
-  scopes_supported: ['scim.read', 'scim.write', 'roster.admin'],
+  scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'roster.events'],
   bearer_methods_supported: ['header'],
   jwks_uri: 'https://roster.example.com/.well-known/jwks.json',
   resource_name: 'Roster SCIM API',
@@ -43,7 +43,7 @@ export const AUTHORIZATION_SERVER_EXAMPLE = {
   code_challenge_methods_supported: ['S256'],
   token_endpoint_auth_methods_supported: ['none', 'private_key_jwt', 'client_secret_basic', 'client_secret_post'],
   token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
-  scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'offline_access'],
+  scopes_supported: ['scim.read', 'scim.write', 'roster.admin', 'roster.events', 'offline_access'],
   authorization_response_iss_parameter_supported: true,
   client_id_metadata_document_supported: true,
   service_documentation: 'https://roster.example.com/docs',
