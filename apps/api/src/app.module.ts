@@ -24,6 +24,7 @@ import { GroupsModule } from './groups/groups.module';
 import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { SchemasModule } from './schemas/schemas.module';
+import { RequestLogModule } from './request-log/request-log.module';
 
 @Module({})
 export class AppModule {
@@ -48,6 +49,7 @@ export class AppModule {
         EventsModule,
         OpsModule,
         SchemasModule,
+        RequestLogModule,
       ],
       controllers: [HealthController],
       providers: [

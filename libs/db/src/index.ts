@@ -24,3 +24,4 @@ export * from './repositories/oauth-grants.repository';
 export * from './repositories/roles.repository';
 export * from './repositories/events.repository';
 export * from './repositories/schema-extensions.repository';
+export * from './repositories/request-log.repository';
