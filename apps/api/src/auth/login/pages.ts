@@ -65,7 +65,7 @@ svg.chart{display:block;width:100%;height:4.5rem;border:1px solid var(--line)}
 svg.chart .chart-bg{fill:#fff}svg.chart .req{fill:#6f9fd3}svg.chart .err{fill:var(--danger)}
 .chart-axis{display:flex;justify-content:space-between;font-size:.8rem;margin:.2rem 0 .5rem}
 .errors-total.bad{color:var(--danger);font-weight:700}
-details.counts{margin:.5rem 0}table.errors code{font-size:.85rem;overflow-wrap:anywhere}
+details.counts{margin:.5rem 0}table.errors th,table.errors td.status{overflow-wrap:normal}table.errors code{font-size:.85rem;overflow-wrap:anywhere}
 h4{font-size:.95rem;margin:1rem 0 .25rem}.windows a[aria-current]{font-weight:700}
 @media (max-width:40rem){table.errors thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.errors tr{display:block;padding:.4rem 0;border-bottom:1px solid var(--line)}table.list.errors td{display:block;border:0;padding:.1rem .6rem}}
 `;
