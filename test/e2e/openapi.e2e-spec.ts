@@ -24,6 +24,8 @@ const PAGES = new Set([
   'POST /console/Users/:id/Active',
   'GET /console/Groups',
   'GET /console/Groups/:id',
+  'GET /console/Groups/:id/Logo',
+  'POST /console/Connections/Keys/Rotate',
   'POST /console/Groups/:id/Members',
   'POST /console/Groups/:id/Members/Remove',
   'GET /console/Link',

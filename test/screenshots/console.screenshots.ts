@@ -1,9 +1,44 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { Browser } from 'playwright-core';
+import { RequestLogService } from '../../apps/api/src/request-log/request-log.service';
 import { startServer, TestServer } from '../support/app';
 import { launchChromium, openPage } from '../support/browser';
+import { TEST_KEK } from '../support/oauth';
 import { signInThroughPage } from '../support/oauth-browser';
+
+/** A real (decodable) PNG of size × size pixels in two colours, for the group logo. */
+function logoPng(size = 64): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2; // RGB
+  const rows: Buffer[] = [];
+  for (let y = 0; y < size; y++) {
+    const row = Buffer.alloc(1 + size * 3);
+    for (let x = 0; x < size; x++) {
+      const inner = x > size / 4 && x < (size * 3) / 4 && y > size / 4 && y < (size * 3) / 4;
+      row.set(inner ? [255, 255, 255] : [11, 92, 173], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 /**
  * Not a test suite: `npm run screenshots` writes every public and console page, at desktop and
@@ -24,7 +59,7 @@ describe('screenshots', () => {
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     browser = await launchChromium();
-    server = await startServer();
+    server = await startServer({ ROSTER_KEY_ENCRYPTION_KEY: TEST_KEK, REQUEST_LOG_FLUSH_MS: '60000' });
     const ada = await server.post('/v2/Users', {
       userName: 'ada@example.com',
       password: 'ada-secret-1',
@@ -41,6 +76,10 @@ describe('screenshots', () => {
     userId = babs.body.id;
     await server.post('/v2/Groups', { displayName: 'Roster Admins', members: [{ value: ada.body.id }] });
     groupId = (await server.post('/v2/Groups', { displayName: 'Tour Guides', members: [{ value: userId }] })).body.id;
+    await server.request('PUT', `/v2/Groups/${groupId}/Logo`, {
+      raw: logoPng(),
+      headers: { 'content-type': 'image/png' },
+    });
     await server.patch(`/v2/Users/${userId}`, {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [{ op: 'replace', path: 'title', value: 'Senior Tour Guide' }],
@@ -89,8 +128,19 @@ describe('screenshots', () => {
       await shoot(page, '08-console-token-created');
       const token = (await page.locator('#new-token').inputValue()).trim();
       await server.post('/v2/Users', { userName: `from-okta-${name}@example.com` }, { token });
+      // What "a user did not arrive" looks like: a duplicate and a filter Roster refused.
+      await server.post('/v2/Users', { userName: `from-okta-${name}@example.com` }, { token });
+      await server.get(`/v2/Users?filter=${encodeURIComponent('userName eq "someone@example.com" and')}`, { token });
+      for (let i = 0; i < 5; i++) {
+        await server.get('/v2/Users?count=10', { token });
+      }
+      await server.app.get(RequestLogService).flush();
       await page.goto(`${server.baseUrl}/console/activity`);
       await shoot(page, '09-console-activity');
+      await page.locator('section.connection details.counts summary').first().click();
+      await page.getByRole('link', { name: `All errors of okta-${name}` }).click();
+      await page.locator('section.connection details.counts summary').first().click();
+      await shoot(page, '09b-console-activity-connection');
       await page.goto(`${server.baseUrl}/console/schemas`);
       await shoot(page, '10-console-schemas');
       await context.close();

@@ -26,6 +26,7 @@ import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { SchemasModule } from './schemas/schemas.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { RequestLogModule } from './request-log/request-log.module';
 
 @Module({})
 export class AppModule {
@@ -52,6 +53,7 @@ export class AppModule {
         SchemasModule,
         SetsModule,
         WebhooksModule,
+        RequestLogModule,
       ],
       controllers: [HealthController],
       providers: [

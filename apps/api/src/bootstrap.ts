@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AuthGuard } from './auth/auth.guard';
+import { DOCS_CLIENT_ID, docsRedirectUri } from './auth/oauth/docs-client';
+import { resourceUrl } from './auth/resources';
 import { applyRouteBodyLimits } from './common/body-limit';
 import { registerEarlyAuthentication, tagRoutesForEarlyAuthentication } from './common/early-auth';
 import { badInput, badTextDetail, edgeServerOptions, findBadTextInForm, registerEdgeHooks } from './common/http-edge';
@@ -97,7 +99,20 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
     customSiteTitle: 'Roster API',
-    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+    swaggerOptions: {
+      persistAuthorization: true,
+      displayRequestDuration: true,
+      // "Authorize" signs in through Roster's own authorization server (auth/oauth/docs-client.ts).
+      oauth2RedirectUrl: docsRedirectUri(config),
+      initOAuth: {
+        clientId: DOCS_CLIENT_ID,
+        appName: 'Roster API documentation',
+        usePkceWithAuthorizationCodeGrant: true,
+        scopes: ['scim.read', 'scim.write'],
+        // Without a resource the authorization server issues tokens for MCP, not the SCIM API.
+        additionalQueryStringParams: { resource: resourceUrl(config, 'scim') },
+      },
+    },
   });
   await app.init();
   await fastify.ready();

@@ -155,6 +155,12 @@ export class EnvironmentDto {
   @IsOptional() @IsIn(['reject', 'store', 'ignore']) SCHEMA_UNKNOWN_EXTENSIONS?: 'reject' | 'store' | 'ignore';
   @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(600000) SCHEMA_REFRESH_INTERVAL_MS?: number;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(300) AUTH_CACHE_SECONDS?: number;
+
+  // The request log behind the console's activity charts and errors (apps/api/src/request-log).
+  @IsOptional() @Transform(toBoolean) @IsBoolean() REQUEST_LOG_ENABLED?: boolean;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(2160) REQUEST_LOG_RETENTION_HOURS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(60000) REQUEST_LOG_FLUSH_MS?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10) @Max(100000) REQUEST_LOG_MAX_ERRORS?: number;
 }
 
 export interface AppConfig {
@@ -199,6 +205,11 @@ export interface AppConfig {
   webhooks: WebhooksConfig;
   /** Runtime extension schemas (issue 15): unregistered URNs, and how often the registry is reloaded. */
   schemas: { unknownExtensions: 'reject' | 'store' | 'ignore'; refreshIntervalMs: number };
+  /**
+   * The request log (console activity): on or off; hours kept; how often each instance flushes;
+   * errors one instance buffers at most between flushes.
+   */
+  requestLog: { enabled: boolean; retentionHours: number; flushMs: number; maxErrors: number };
 }
 
 /** Webhook deliveries (see the README, "Webhooks"); durations in milliseconds unless named otherwise. */
@@ -445,6 +456,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bearerFailureLimit: dto.AUTH_FAILURE_LIMIT ?? 60,
       apiTokenRateLimit: dto.API_TOKEN_RATE_LIMIT ?? 0,
       credentialCacheSeconds: dto.AUTH_CACHE_SECONDS ?? 5,
+    },
+    requestLog: {
+      enabled: dto.REQUEST_LOG_ENABLED ?? true,
+      retentionHours: dto.REQUEST_LOG_RETENTION_HOURS ?? 48,
+      flushMs: dto.REQUEST_LOG_FLUSH_MS ?? 5000,
+      maxErrors: dto.REQUEST_LOG_MAX_ERRORS ?? 1000,
     },
     events: {
       retentionDays: dto.EVENTS_RETENTION_DAYS ?? 90,

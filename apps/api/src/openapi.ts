@@ -55,7 +55,8 @@ export function buildOpenApiDocument(app: INestApplication, config: AppConfig): 
         type: 'oauth2',
         description:
           "Roster's own authorization server: authorization code with PKCE (S256) for people signing in, client " +
-          'credentials for registered machine clients.',
+          'credentials for registered machine clients. On this page, Authorize with the authorization code flow ' +
+          'uses the built-in public client `roster-api-docs` (no secret) and signs you in in a pop-up.',
         flows: {
           authorizationCode: {
             authorizationUrl: '/v2/Login/Oauth2/Authorize',

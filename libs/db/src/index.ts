@@ -26,3 +26,4 @@ export * from './repositories/events.repository';
 export * from './repositories/schema-extensions.repository';
 export * from './repositories/set-receivers.repository';
 export * from './repositories/webhooks.repository';
+export * from './repositories/request-log.repository';

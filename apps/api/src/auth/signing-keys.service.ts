@@ -35,6 +35,17 @@ export interface RotationResult {
   retired: { kid: string; expires_at: string }[];
 }
 
+/** A signing key as the console lists it: never its private half. */
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  status: 'active' | 'retired';
+  created: string;
+  retired_at: string | null;
+  /** A retired key is published (and verifies tokens) until then. */
+  expires_at: string | null;
+}
+
 /**
  * Roster's token signing keys: created on first start, rotated on request, private halves
  * sealed under the KEK. Old public keys stay published and usable for verification until every
@@ -109,6 +120,19 @@ export class SigningKeysService implements OnModuleInit {
       created: active.created.toISOString(),
       retired: retired.map((kid) => ({ kid, expires_at: retiredUntil.toISOString() })),
     };
+  }
+
+  /** The keys that sign or still verify tokens: the active one and the retired ones still published. */
+  async list(): Promise<SigningKeyView[]> {
+    const records = await this.keys.findVerifiable(new Date());
+    return records.map((r) => ({
+      kid: r.kid,
+      alg: r.alg,
+      status: r.status,
+      created: r.created.toISOString(),
+      retired_at: r.retiredAt?.toISOString() ?? null,
+      expires_at: r.status === 'retired' ? (r.expiresAt?.toISOString() ?? null) : null,
+    }));
   }
 
   /** The public JWKS (`/.well-known/jwks.json`). */

@@ -10,6 +10,7 @@ import { PageExceptionFilter } from '../auth/login/page-exception.filter';
 import { BrowserSession } from '../auth/login/session.service';
 import { UserGrantsService } from '../auth/management/user-grants.service';
 import { resourceUrl } from '../auth/resources';
+import { SigningKeysService } from '../auth/signing-keys.service';
 import { APP_CONFIG, AppConfig } from '../config';
 import { ConsoleAccess, send } from './console-access';
 import { connectionsPage, ConnectionsView } from './console-connections.pages';
@@ -21,6 +22,7 @@ const NOTICES: Record<string, string> = {
   client: 'Client revoked: its tokens stop working within 30 seconds.',
   grant: "Access revoked: the application's refresh tokens no longer work.",
 };
+const ROTATED = 'Signing key rotated: new tokens are signed with the new key; the previous one stays published.';
 
 /**
  * The console's Connections page: API tokens (create, shown once with what to paste into Entra ID
@@ -38,6 +40,7 @@ export class ConsoleConnectionsController {
     private readonly tokens: ApiTokensService,
     private readonly clients: OAuthClientsService,
     private readonly grants: UserGrantsService,
+    private readonly keys: SigningKeysService,
   ) {}
 
   @Get()
@@ -46,7 +49,8 @@ export class ConsoleConnectionsController {
     if (!admin) {
       return reply;
     }
-    const notice = typeof query.revoked === 'string' ? NOTICES[query.revoked] : undefined;
+    const notice =
+      query.rotated === '1' ? ROTATED : typeof query.revoked === 'string' ? NOTICES[query.revoked] : undefined;
     return this.render(reply, admin, { notice });
   }
 
@@ -75,6 +79,27 @@ export class ConsoleConnectionsController {
       }
       throw error;
     }
+  }
+
+  /** Rotates the signing key through the service /admin/keys/rotate and the CLI use, after a confirmation. */
+  @Post('Keys/Rotate')
+  async rotateKey(@Body() body: Form, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const admin = await this.access.adminForm(request, reply, body?.csrf_token);
+    if (!admin) {
+      return reply;
+    }
+    if (body.confirm !== 'yes') {
+      return this.render(reply, admin, { error: 'Tick the confirmation to rotate the signing key.' }, 400);
+    }
+    try {
+      await this.access.act(admin, request, () => this.keys.rotate());
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 409) {
+        return this.render(reply, admin, { error: error.detail }, 409);
+      }
+      throw error;
+    }
+    return redirect(reply, '/console/Connections?rotated=1#keys-heading');
   }
 
   @Post('Tokens/:id/Revoke')
@@ -125,10 +150,11 @@ export class ConsoleConnectionsController {
     extra: Partial<ConnectionsView>,
     status = 200,
   ): Promise<FastifyReply> {
-    const [tokens, clients, grants] = await Promise.all([
+    const [tokens, clients, grants, keys] = await Promise.all([
       this.tokens.list(),
       this.clients.list(),
       this.grants.list({}),
+      this.keys.list(),
     ]);
     return send(
       reply,
@@ -137,6 +163,8 @@ export class ConsoleConnectionsController {
         tokens,
         clients,
         grants,
+        ...(keys.length ? { keys } : {}),
+        keyOverlapMinutes: Math.ceil(this.keys.maxTokenLifetime / 60),
         ...extra,
       }),
       status,

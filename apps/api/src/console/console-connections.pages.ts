@@ -2,6 +2,7 @@ import type { ApiTokenView } from '../auth/api-tokens.service';
 import type { ClientView } from '../auth/clients.service';
 import { html, SafeHtml } from '../auth/login/html';
 import type { GrantView } from '../auth/management/user-grants.service';
+import type { SigningKeyView } from '../auth/signing-keys.service';
 import { ConsoleFrame, consolePage } from './console.pages';
 
 export interface ConnectionsView {
@@ -9,6 +10,10 @@ export interface ConnectionsView {
   tokens: ApiTokenView[];
   clients: ClientView[];
   grants: GrantView[];
+  /** Undefined when the keys cannot be read (no key encryption key: OAuth tokens are off). */
+  keys?: SigningKeyView[];
+  /** Minutes a retired key stays published after a rotation (the longest token lifetime and margins). */
+  keyOverlapMinutes: number;
   /** A token just created: its secret, shown this once. */
   created?: { name: string; token: string };
   error?: string;
@@ -54,6 +59,53 @@ function createdPanel(view: ConnectionsView): SafeHtml {
       <dd>HTTP Header (Bearer), the token above</dd>
     </dl>
   </section>`;
+}
+
+function keysSection(frame: ConsoleFrame, view: ConnectionsView): SafeHtml {
+  if (!view.keys) {
+    return html`<h2 id="keys-heading">Signing keys</h2>
+      <p class="muted">No signing keys: Roster issues no OAuth tokens without ROSTER_KEY_ENCRYPTION_KEY.</p>`;
+  }
+  return html`<h2 id="keys-heading">Signing keys</h2>
+    <p class="muted">
+      The keys Roster signs its OAuth access tokens with, published at <code>/.well-known/jwks.json</code>. After a
+      rotation the previous key stays published, and its tokens keep working, for ${view.keyOverlapMinutes} minutes:
+      until every token it signed has expired.
+    </p>
+    <table class="list" id="keys">
+      <thead>
+        <tr>
+          <th scope="col">Key id</th>
+          <th scope="col">Algorithm</th>
+          <th scope="col">Status</th>
+          <th scope="col">Created</th>
+          <th scope="col">Published until</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${view.keys.map(
+          (k) =>
+            html`<tr data-kid="${k.kid}">
+              <td><code>${k.kid}</code></td>
+              <td>${k.alg}</td>
+              <td class="key-status">
+                ${k.status === 'active' ? 'Active: signs new tokens' : 'Retired: verifies only'}
+              </td>
+              <td>${when(k.created)}</td>
+              <td>${k.status === 'active' ? 'while active' : when(k.expires_at)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    <form method="post" action="/console/Connections/Keys/Rotate" aria-labelledby="rotate-heading">
+      <h3 id="rotate-heading">Rotate the signing key</h3>
+      <input type="hidden" name="csrf_token" value="${frame.csrf}" />
+      <label class="check"
+        ><input type="checkbox" name="confirm" value="yes" required /> Yes, sign new tokens with a new key (tokens
+        signed with the current one keep working until they expire)</label
+      >
+      <div class="actions"><button type="submit" class="danger">Rotate key</button></div>
+    </form>`;
 }
 
 export function connectionsPage(frame: ConsoleFrame, view: ConnectionsView): SafeHtml {
@@ -168,6 +220,7 @@ export function connectionsPage(frame: ConsoleFrame, view: ConnectionsView): Saf
               </tbody>
             </table>`
           : html`<p class="muted">No application has been given access.</p>`
-      }`,
+      }
+      ${keysSection(frame, view)}`,
   );
 }

@@ -135,15 +135,19 @@ export function activityResults(view: ActivityView): SafeHtml {
 }
 
 /**
- * The activity page: the change feed newest first, filtered by actor and type. On the first page
- * the console script refreshes the results every few seconds (the same GET, fragment only).
+ * The activity page: the requests and errors of each connection (`requests`, see
+ * console-requests.pages.ts), then the change feed newest first, filtered by actor and type. On
+ * the first page the console script refreshes the feed every few seconds (the same GET, fragment
+ * only).
  */
-export function activityPage(frame: ConsoleFrame, view: ActivityView): SafeHtml {
+export function activityPage(frame: ConsoleFrame, view: ActivityView, requests?: SafeHtml): SafeHtml {
   const live = !view.filters.cursor && !view.error;
   return consolePage(
     'Activity',
     frame,
     html`<h1>Activity</h1>
+      ${requests ?? ''}
+      <h2 id="changes">Changes</h2>
       <form method="get" action="/console/activity" id="activity-filters" ${live ? html`data-auto-refresh="5000"` : ''}>
         <div class="filters">
           <label for="actor">Actor (a token's name, a client, a user id)</label>

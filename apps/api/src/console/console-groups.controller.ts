@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { GroupsRepository } from '@roster/db';
-import { ScimError } from '@roster/scim';
+import { ROSTER_GROUP_SCHEMA, ScimError } from '@roster/scim';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators';
 import { redirect } from '../auth/login/html';
@@ -15,7 +15,7 @@ import { GroupsService } from '../groups/groups.service';
 import { UsersService } from '../users/users.service';
 import { ConsoleAccess, formVersion, send } from './console-access';
 import { groupPage, groupsPage, groupsResults, GroupsList, GroupView } from './console-groups.pages';
-import { listQuery } from './console-search';
+import { GROUP_SORTS, lastModified, ListSort, listQuery, sortParams } from './console-search';
 import { consoleCursor, ConsoleEvents } from './console-events';
 
 const PAGE_SIZE = 25;
@@ -61,12 +61,43 @@ export class ConsoleGroupsController {
     if (!admin) {
       return reply;
     }
-    const { q, cursor } = listQuery(query);
-    const list = await this.search(q, cursor);
+    const { q, cursor, sort } = listQuery(query, GROUP_SORTS);
+    const list = await this.search(q, cursor, sort);
     if (query.fragment === '1') {
       return send(reply, groupsResults(list));
     }
     return send(reply, groupsPage(this.access.frame(admin, 'Groups'), list));
+  }
+
+  /**
+   * The group's logo for the console's page (an <img> cannot send the bearer token that
+   * /v2/Groups/{id}/Logo needs): the same service and the same strict headers, behind the session.
+   */
+  @Get(':id/Logo')
+  async logo(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const admin = await this.access.admin(request, reply);
+    if (!admin) {
+      return reply;
+    }
+    let logo;
+    try {
+      logo = await this.groups.getLogo(id);
+    } catch (error) {
+      if (error instanceof ScimError && error.status === 404) {
+        return send(reply, messagePage('Not found', 'This group has no logo.'), 404);
+      }
+      throw error;
+    }
+    return reply
+      .headers({
+        'content-type': logo.mediaType,
+        etag: logo.etag,
+        'cache-control': 'private, max-age=300',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'",
+        'content-disposition': 'inline',
+      })
+      .send(logo.content);
   }
 
   @Get(':id')
@@ -202,6 +233,7 @@ export class ConsoleGroupsController {
         version: result.version,
         displayName: String(result.resource.displayName),
         externalId: typeof result.resource.externalId === 'string' ? result.resource.externalId : undefined,
+        hasLogo: ROSTER_GROUP_SCHEMA in result.resource,
         memberCount: count,
         members: page.map((m) => ({ id: m.memberId, type: m.type, display: m.display ?? m.memberId })),
         nextAfter: rows.length > MEMBER_PAGE ? page[page.length - 1].memberId : undefined,
@@ -213,23 +245,31 @@ export class ConsoleGroupsController {
     );
   }
 
-  private async search(q: string, cursor: string): Promise<GroupsList> {
+  private async search(q: string, cursor: string, sort?: ListSort): Promise<GroupsList> {
     const filter = groupSearchFilter(q);
+    const sorted = sort ? { sort } : {};
     try {
       const result = await this.groups.list(
         parseListQuery(
-          { ...(filter ? { filter } : {}), count: String(PAGE_SIZE), cursor, excludedAttributes: 'members' },
+          {
+            ...(filter ? { filter } : {}),
+            ...sortParams(sort),
+            count: String(PAGE_SIZE),
+            cursor,
+            excludedAttributes: 'members',
+          },
           listLimits(this.config),
         ),
       );
       const rows = result.Resources.map((r) => ({
         id: String(r.id),
         displayName: String(r.displayName),
+        lastModified: lastModified(r),
       }));
-      return { q, rows, total: result.totalResults, nextCursor: result.nextCursor };
+      return { q, ...sorted, rows, total: result.totalResults, nextCursor: result.nextCursor };
     } catch (error) {
       if (error instanceof ScimError && error.status === 400) {
-        return { q, rows: [], total: 0, error: `Not a search Roster can run: ${error.detail}` };
+        return { q, ...sorted, rows: [], total: 0, error: `Not a search Roster can run: ${error.detail}` };
       }
       throw error;
     }

@@ -1,10 +1,11 @@
 import { html, SafeHtml } from '../auth/login/html';
-import { ConsoleFrame, consolePage, SearchList, searchResults } from './console.pages';
+import { ConsoleFrame, consolePage, SearchList, searchResults, shortTime, sortInputs } from './console.pages';
 import { historySection, HistoryView } from './console-events.pages';
 
 export interface GroupRow {
   id: string;
   displayName: string;
+  lastModified?: string;
 }
 
 export type GroupsList = SearchList<GroupRow>;
@@ -13,8 +14,13 @@ export function groupsResults(list: GroupsList): SafeHtml {
   return searchResults(list, {
     path: '/console/Groups',
     noun: 'group',
-    columns: ['Group'],
-    row: (row) => html`<td><a href="/console/Groups/${row.id}">${row.displayName}</a></td>`,
+    columns: [
+      { label: 'Group', sortBy: 'displayName' },
+      { label: 'Last modified', sortBy: 'meta.lastModified' },
+    ],
+    row: (row) =>
+      html`<td><a href="/console/Groups/${row.id}">${row.displayName}</a></td>
+        <td class="modified">${shortTime(row.lastModified)}</td>`,
   });
 }
 
@@ -24,6 +30,7 @@ export function groupsPage(frame: ConsoleFrame, list: GroupsList): SafeHtml {
     frame,
     html`<h1>Groups</h1>
       <form method="get" action="/console/Groups" role="search" data-live-search>
+        ${sortInputs(list.sort)}
         <label for="q">Search by name, or a SCIM filter</label>
         <div class="searchrow">
           <input
@@ -54,6 +61,8 @@ export interface GroupView {
   version: number;
   displayName: string;
   externalId?: string;
+  /** The group has a logo (served to the console at /console/Groups/{id}/Logo). */
+  hasLogo?: boolean;
   memberCount: number;
   members: MemberRowView[];
   /** The member id the next page starts after, when there is one. */
@@ -71,7 +80,21 @@ export function groupPage(frame: ConsoleFrame, view: GroupView): SafeHtml {
     view.displayName,
     frame,
     html`<p><a href="/console/Groups">← Groups</a></p>
-      <h1>${view.displayName}</h1>
+      <h1 class="${view.hasLogo ? 'with-logo' : ''}">
+        ${
+          view.hasLogo
+            ? html`<img
+                class="group-logo"
+                id="group-logo"
+                src="/console/Groups/${view.id}/Logo?v=${view.version}"
+                alt="Logo of ${view.displayName}"
+                width="48"
+                height="48"
+              />`
+            : ''
+        }
+        ${view.displayName}
+      </h1>
       ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ''}
       ${view.notice ? html`<p class="state ok" role="status">${view.notice}</p>` : ''}
       <dl class="facts">

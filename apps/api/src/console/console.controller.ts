@@ -16,7 +16,7 @@ import { CONSOLE_LINK_METHOD, ConsoleLinkService } from './console-link.service'
 import { CONSOLE_SCRIPT } from './console.assets';
 import { consoleCursor, ConsoleEvents } from './console-events';
 import { userPage, usersPage, usersResults, UsersList } from './console.pages';
-import { listQuery, userSearchFilter } from './console-search';
+import { lastModified, ListSort, listQuery, sortParams, USER_SORTS, userSearchFilter } from './console-search';
 
 const PAGE_SIZE = 25;
 
@@ -83,8 +83,8 @@ export class ConsoleController {
     if (!admin) {
       return reply;
     }
-    const { q, cursor } = listQuery(query);
-    const list = await this.search(q, cursor);
+    const { q, cursor, sort } = listQuery(query, USER_SORTS);
+    const list = await this.search(q, cursor, sort);
     if (query.fragment === '1') {
       return send(reply, usersResults(list));
     }
@@ -185,22 +185,32 @@ export class ConsoleController {
     );
   }
 
-  private async search(q: string, cursor: string): Promise<UsersList> {
+  private async search(q: string, cursor: string, sort?: ListSort): Promise<UsersList> {
     const filter = userSearchFilter(q);
     try {
       const result = await this.users.list(
-        parseListQuery({ ...(filter ? { filter } : {}), count: String(PAGE_SIZE), cursor }, listLimits(this.config)),
+        parseListQuery(
+          { ...(filter ? { filter } : {}), ...sortParams(sort), count: String(PAGE_SIZE), cursor },
+          listLimits(this.config),
+        ),
       );
       const rows = result.Resources.map((r) => ({
         id: String(r.id),
         userName: String(r.userName),
         displayName: typeof r.displayName === 'string' ? r.displayName : undefined,
         active: r.active !== false,
+        lastModified: lastModified(r),
       }));
-      return { q, rows, total: result.totalResults, nextCursor: result.nextCursor };
+      return { q, ...(sort ? { sort } : {}), rows, total: result.totalResults, nextCursor: result.nextCursor };
     } catch (error) {
       if (error instanceof ScimError && error.status === 400) {
-        return { q, rows: [], total: 0, error: `Not a search Roster can run: ${error.detail}` };
+        return {
+          q,
+          ...(sort ? { sort } : {}),
+          rows: [],
+          total: 0,
+          error: `Not a search Roster can run: ${error.detail}`,
+        };
       }
       throw error;
     }

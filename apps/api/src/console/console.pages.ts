@@ -2,6 +2,7 @@ import { html, SafeHtml } from '../auth/login/html';
 import { STYLESHEET_PATH } from '../auth/login/pages';
 import { CONSOLE_SCRIPT_PATH } from './console.assets';
 import { historySection, HistoryView } from './console-events.pages';
+import { ListSort, sortParams } from './console-search';
 
 export interface ConsoleFrame {
   csrf: string;
@@ -52,11 +53,13 @@ export interface UserRow {
   userName: string;
   displayName?: string;
   active: boolean;
+  lastModified?: string;
 }
 
 /** One page of a console list, as the search box asked for it. */
 export interface SearchList<Row> {
   q: string;
+  sort?: ListSort;
   rows: Row[];
   total: number;
   nextCursor?: string;
@@ -71,12 +74,33 @@ export type UsersList = SearchList<UserRow>;
  */
 export function searchResults<Row>(
   list: SearchList<Row>,
-  table: { path: string; noun: string; columns: string[]; row: (row: Row) => SafeHtml },
+  table: {
+    path: string;
+    noun: string;
+    /** Column labels; a column with `sortBy` is a link that sorts the list by it (and reverses it). */
+    columns: (string | { label: string; sortBy: string })[];
+    row: (row: Row) => SafeHtml;
+  },
 ): SafeHtml {
   const summary = list.error ? list.error : `${list.total} ${table.noun}${list.total === 1 ? '' : 's'} found`;
   const next = list.nextCursor
-    ? `${table.path}?${new URLSearchParams({ q: list.q, cursor: list.nextCursor }).toString()}`
+    ? `${table.path}?${new URLSearchParams({ q: list.q, ...sortParams(list.sort), cursor: list.nextCursor }).toString()}`
     : undefined;
+  const header = (column: string | { label: string; sortBy: string }) => {
+    if (typeof column === 'string') {
+      return html`<th scope="col">${column}</th>`;
+    }
+    const current = list.sort?.by === column.sortBy ? list.sort.order : undefined;
+    const order = current === 'ascending' ? 'descending' : 'ascending';
+    const href = `${table.path}?${new URLSearchParams({ q: list.q, sortBy: column.sortBy, sortOrder: order }).toString()}`;
+    return html`<th scope="col" ${current ? html`aria-sort="${current}"` : ''}>
+      <a href="${href}" class="sort" data-sort-by="${column.sortBy}"
+        >${column.label}<span aria-hidden="true"
+          >${current === 'ascending' ? ' ▲' : current === 'descending' ? ' ▼' : ''}</span
+        ><span class="visually-hidden">, sort ${order}</span></a
+      >
+    </th>`;
+  };
   return html`<div id="results-body" data-summary="${summary}">
     ${
       list.error
@@ -85,7 +109,7 @@ export function searchResults<Row>(
             <table class="list">
               <thead>
                 <tr>
-                  ${table.columns.map((column) => html`<th scope="col">${column}</th>`)}
+                  ${table.columns.map(header)}
                 </tr>
               </thead>
               <tbody>
@@ -106,12 +130,34 @@ export function usersResults(list: UsersList): SafeHtml {
   return searchResults(list, {
     path: '/console/Users',
     noun: 'user',
-    columns: ['User name', 'Display name', 'Status'],
+    columns: [
+      { label: 'User name', sortBy: 'userName' },
+      { label: 'Display name', sortBy: 'displayName' },
+      'Status',
+      { label: 'Last modified', sortBy: 'meta.lastModified' },
+    ],
     row: (row) =>
       html`<td><a href="/console/Users/${row.id}">${row.userName}</a></td>
         <td>${row.displayName ?? ''}</td>
-        <td>${row.active ? 'Active' : html`<span class="badge off">Deactivated</span>`}</td>`,
+        <td>${row.active ? 'Active' : html`<span class="badge off">Deactivated</span>`}</td>
+        <td class="modified">${shortTime(row.lastModified)}</td>`,
   });
+}
+
+/** `2026-12-06 21:16` from an ISO time (the lists' "Last modified"). */
+export function shortTime(value: string | undefined): string {
+  return value ? value.replace('T', ' ').slice(0, 16) : '';
+}
+
+/** The order a list was shown in, kept by the search form (and search as you type). */
+export function sortInputs(sort: ListSort | undefined): SafeHtml {
+  return sort
+    ? html`<input type="hidden" name="sortBy" value="${sort.by}" /><input
+          type="hidden"
+          name="sortOrder"
+          value="${sort.order}"
+        />`
+    : html``;
 }
 
 export function usersPage(frame: ConsoleFrame, list: UsersList): SafeHtml {
@@ -120,6 +166,7 @@ export function usersPage(frame: ConsoleFrame, list: UsersList): SafeHtml {
     frame,
     html`<h1>Users</h1>
       <form method="get" action="/console/Users" role="search" data-live-search>
+        ${sortInputs(list.sort)}
         <label for="q">Search by name or e-mail, or a SCIM filter</label>
         <div class="searchrow">
           <input

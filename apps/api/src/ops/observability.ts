@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { BEARER_STRATEGIES, BearerStrategy, Principal } from '../auth/principal';
 import { AppConfig } from '../config';
 import { redactUrl } from '../logger';
+import { RequestLogService } from '../request-log/request-log.service';
 import { Metrics } from './metrics';
 import { requestContext } from './request-context';
 import { TRACER_NAME, tracingOn } from './tracing';
@@ -61,6 +62,7 @@ export interface Observability {
  */
 export function installObservability(fastify: FastifyInstance, config: AppConfig, logger: Logger): Observability {
   let metrics: Metrics | undefined;
+  let requestLog: RequestLogService | undefined;
   let strategies: BearerStrategy[] = [];
   const tracer = trace.getTracer(TRACER_NAME);
 
@@ -128,6 +130,16 @@ export function installObservability(fastify: FastifyInstance, config: AppConfig
         outcome: status < 300 ? 'issued' : (observed?.error?.scimType ?? 'error'),
       });
     }
+    // The console's per-connection counts and errors: an in-memory update, flushed in the background.
+    requestLog?.record({
+      method: request.method,
+      url: request.url,
+      status,
+      principal: request.principal,
+      scimType: observed?.error?.scimType,
+      detail: observed?.error?.detail,
+      requestId: request.id,
+    });
     const principal = request.principal ? { kind: request.principal.kind, name: request.principal.subject } : undefined;
     const fields = {
       requestId: request.id,
@@ -221,6 +233,7 @@ export function installObservability(fastify: FastifyInstance, config: AppConfig
     attach(app) {
       metrics = app.get(Metrics);
       strategies = app.get<BearerStrategy[]>(BEARER_STRATEGIES);
+      requestLog = app.get(RequestLogService, { strict: false });
     },
   };
 }

@@ -59,6 +59,15 @@ fieldset.plain{border:none;padding:0;margin:1rem 0 0}fieldset.plain legend{font-
 h3{font-size:1rem;margin:1rem 0 .25rem}
 input[readonly]{flex:1;min-width:0;font:inherit;font-family:ui-monospace,monospace;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:#fff;color:var(--fg)}
 button.danger{background:var(--danger);border-color:var(--danger)}
+h1.with-logo{display:flex;align-items:center;gap:.75rem}img.group-logo{width:3rem;height:3rem;object-fit:contain;border-radius:.35rem;border:1px solid var(--line);background:#fff}
+section.connection{margin:1rem 0;padding:1rem}section.connection h3{margin-top:0}
+svg.chart{display:block;width:100%;height:4.5rem;border:1px solid var(--line)}
+svg.chart .chart-bg{fill:#fff}svg.chart .req{fill:#6f9fd3}svg.chart .err{fill:var(--danger)}
+.chart-axis{display:flex;justify-content:space-between;font-size:.8rem;margin:.2rem 0 .5rem}
+.errors-total.bad{color:var(--danger);font-weight:700}
+details.counts{margin:.5rem 0}table.errors th,table.errors td.status{overflow-wrap:normal}table.errors code{font-size:.85rem;overflow-wrap:anywhere}
+h4{font-size:.95rem;margin:1rem 0 .25rem}.windows a[aria-current]{font-weight:700}
+@media (max-width:40rem){table.errors thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.errors tr{display:block;padding:.4rem 0;border-bottom:1px solid var(--line)}table.list.errors td{display:block;border:0;padding:.1rem .6rem}}
 `;
 
 export function layoutPage(title: string, content: SafeHtml): SafeHtml {
