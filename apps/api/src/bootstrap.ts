@@ -12,7 +12,7 @@ import { applyRouteBodyLimits } from './common/body-limit';
 import { registerEarlyAuthentication, tagRoutesForEarlyAuthentication } from './common/early-auth';
 import { badInput, badTextDetail, edgeServerOptions, findBadTextInForm, registerEdgeHooks } from './common/http-edge';
 import { configurePasswordHashing } from './common/password';
-import { findBadText, jsonNestingBeyond } from './common/text-input';
+import { findBadText, jsonMayHoldBadText, jsonNestingBeyond } from './common/text-input';
 import { registerRequestScope, routeOf } from './common/request-scope';
 import { registerScimResponseHeaders } from './common/scim-response';
 import { RouteTable } from './common/route-table';
@@ -149,7 +149,7 @@ function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void 
       done(ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.'));
       return;
     }
-    const bad = findBadText(parsed);
+    const bad = jsonMayHoldBadText(body) ? findBadText(parsed) : undefined;
     if (bad !== undefined) {
       done(badInput(request, badTextDetail(`the JSON body at ${bad}`)));
       return;
