@@ -16,7 +16,7 @@
 //                          [--db roster_bench_...] [--npm-start]
 //
 // --npm-start runs Roster's Node process with the flags `npm start` gives it (scripts/start.mjs:
-// a bounded old generation), so that its RSS is the one an operator gets.
+// a bounded heap, two malloc arenas), so that its RSS is the one an operator gets.
 //
 // The database is roster_bench_compare_<users>, seeded by SQL (bench/seed.mjs) and reused while
 // it has the right number of users.
@@ -47,7 +47,7 @@ import {
   run,
   startServer,
 } from './lib/common.mjs';
-import { serviceNodeArgs } from '../scripts/lib/service-runtime.mjs';
+import { serviceEnv, serviceNodeArgs } from '../scripts/lib/service-runtime.mjs';
 import { prepareDatabase } from './seed.mjs';
 
 const { values } = parseArgs({
@@ -305,6 +305,7 @@ await run(async (onCleanup) => {
     root,
     database,
     nodeArgs: values['npm-start'] ? serviceNodeArgs({ NODE_OPTIONS: '' }) : [],
+    env: values['npm-start'] ? { MALLOC_ARENA_MAX: serviceEnv({}).MALLOC_ARENA_MAX } : {},
   });
   onCleanup(() => admin.stop());
   const roster = { ...admin, token: await apiToken(admin) };
