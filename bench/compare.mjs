@@ -13,7 +13,10 @@
 //   npm run build
 //   node bench/compare.mjs [--users 10000] [--duration 5] [--rounds 1] [--warmup 1] [--connections 16]
 //                          [--only get-by-id,patch] [--fresh] [--no-verify] [--app-root DIR] [--label TEXT]
-//                          [--db roster_bench_...]
+//                          [--db roster_bench_...] [--npm-start]
+//
+// --npm-start runs Roster's Node process with the flags `npm start` gives it (scripts/start.mjs:
+// a bounded heap, two malloc arenas), so that its RSS is the one an operator gets.
 //
 // The database is roster_bench_compare_<users>, seeded by SQL (bench/seed.mjs) and reused while
 // it has the right number of users.
@@ -44,6 +47,7 @@ import {
   run,
   startServer,
 } from './lib/common.mjs';
+import { serviceEnv, serviceNodeArgs } from '../scripts/lib/service-runtime.mjs';
 import { prepareDatabase } from './seed.mjs';
 
 const { values } = parseArgs({
@@ -60,6 +64,7 @@ const { values } = parseArgs({
     label: { type: 'string', default: '' },
     // Another build (e.g. the commit before a change) needs its own database: its migrations differ.
     db: { type: 'string' },
+    'npm-start': { type: 'boolean', default: false },
   },
 });
 
@@ -271,6 +276,7 @@ async function measure(server, scenario, options) {
     non2xx: result.non2xx,
     errors: result.errors,
     rssMaxMiB: result.rssMiB.maxDuring,
+    rssPeakMiB: result.rssMiB.peakSinceStart,
     loadAverage1m: result.loadAverage1m,
   };
 }
@@ -295,7 +301,12 @@ await run(async (onCleanup) => {
   await prepareDatabase({ root, database, users, fresh: values.fresh, verify: !values['no-verify'] });
   const pool = await userPool(database);
 
-  const admin = await startServer({ root, database });
+  const admin = await startServer({
+    root,
+    database,
+    nodeArgs: values['npm-start'] ? serviceNodeArgs({ NODE_OPTIONS: '' }) : [],
+    env: values['npm-start'] ? { MALLOC_ARENA_MAX: serviceEnv({}).MALLOC_ARENA_MAX } : {},
+  });
   onCleanup(() => admin.stop());
   const roster = { ...admin, token: await apiToken(admin) };
   const bare = await startBare(database, admin.url);
@@ -332,17 +343,18 @@ await run(async (onCleanup) => {
       bareP99: med(b, 'p99'),
       rosterCpuMs: med(a, 'cpuMsPerRequest'),
       bareCpuMs: med(b, 'cpuMsPerRequest'),
+      rosterRssMaxMiB: Math.max(...a.map((x) => x.rssMaxMiB)),
       loadAverage: [...a, ...b].map((x) => x.loadAverage1m),
     };
   }
   process.stderr.write(
-    `\n| scenario | Roster req/s | bare req/s | ratio | Roster p50/p99 ms | bare p50/p99 ms | Roster CPU ms/req | bare CPU ms/req | load avg |\n`,
+    `\n| scenario | Roster req/s | bare req/s | ratio | Roster p50/p99 ms | bare p50/p99 ms | Roster CPU ms/req | bare CPU ms/req | Roster RSS max MiB | load avg |\n`,
   );
-  process.stderr.write(`|---|---:|---:|---:|---:|---:|---:|---:|---|\n`);
+  process.stderr.write(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n`);
   for (const [name, s] of Object.entries(summary)) {
     process.stderr.write(
       `| ${name} | ${s.rosterRps} | ${s.bareRps} | ${s.ratio} | ${s.rosterP50} / ${s.rosterP99} | ${s.bareP50} / ${s.bareP99} | ` +
-        `${s.rosterCpuMs} | ${s.bareCpuMs} | ${s.loadAverage.join(', ')} |\n`,
+        `${s.rosterCpuMs} | ${s.bareCpuMs} | ${s.rosterRssMaxMiB} | ${s.loadAverage.join(', ')} |\n`,
     );
   }
   report('compare', {
@@ -352,7 +364,7 @@ await run(async (onCleanup) => {
     finishedAt: new Date().toISOString(),
     revision: revision(root),
     machine: await machine(),
-    options: { ...options, users },
+    options: { ...options, users, npmStart: values['npm-start'] },
     summary,
     runs,
   });

@@ -5,7 +5,9 @@
 //   patch        BEGIN; SELECT ... FOR NO KEY UPDATE; UPDATE users ...; COMMIT       (a user PATCH)
 //   patch+event  the same + INSERT INTO events (one row)                             (what Roster runs)
 //   bulk         BEGIN; INSERT 1,000 users (one multi-row statement); COMMIT          (Bulk's batched path)
-//   bulk+event   the same + one multi-row INSERT of 1,000 events
+//   bulk+event   the same + the events as Roster writes them now: one INSERT ... SELECT from the
+//                users just inserted (EventsRepository.appendUsersCreated)
+//   bulk+event-json  the same + one multi-row INSERT of 1,000 events sent as JSON (before)
 //   sequence     what a feed reader runs first: position the rows of finished transactions
 //
 // The statements are the ones the repositories send (users.repository.ts, events.repository.ts),
@@ -44,6 +46,7 @@ const duration = Math.min(Number(values.duration), 20) * 1000;
 const connections = Math.min(Number(values.connections), 16);
 const USERS = Number(values.users);
 const DB = 'roster_bench_events';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 const EVENT_INSERT = `INSERT INTO events (time, type, resource_type, resource_id, version, changes, detail, actor_kind, actor_id,
    actor_name, request_id, client_address, user_agent)
@@ -51,6 +54,13 @@ const EVENT_INSERT = `INSERT INTO events (time, type, resource_type, resource_id
    coalesce(e->'changes', '[]'::jsonb), nullif(e->'detail', 'null'::jsonb), e->>'actor_kind', e->>'actor_id',
    e->>'actor_name', e->>'request_id', e->>'client_address', e->>'user_agent'
  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord) ORDER BY x.ord`;
+
+const CREATED_INSERT = `INSERT INTO events (time, type, resource_type, resource_id, version, changes, actor_kind, actor_id,
+   actor_name, request_id, client_address, user_agent)
+ SELECT clock_timestamp(), 'user.created', 'User', u.id::text, u.version,
+   CASE WHEN x.password THEN u.doc || '{"password": null}'::jsonb ELSE u.doc END, $3, $4, $5, $6, $7, $8
+ FROM unnest($1::uuid[], $2::boolean[]) WITH ORDINALITY AS x(id, password, ord) JOIN users u ON u.id = x.id
+ ORDER BY x.ord`;
 
 function event(id, version) {
   return {
@@ -103,7 +113,17 @@ async function bulk(client, withEvent) {
   const rows = Array.from({ length: 1000 }, (_, i) => ({
     id: randomUUID(),
     user_name: `bulk-${process.pid}-${run}-${i}@example.com`,
-    doc: { userName: `bulk-${run}-${i}@example.com`, active: true },
+    // The documents bench/bulk-seed.mjs sends: names, an email, enterprise attributes.
+    doc: {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE],
+      userName: `bulk-${run}-${i}@example.com`,
+      externalId: `bulk-ext-${run}-${i}`,
+      name: { givenName: `Given${i}`, familyName: `Family${i}`, formatted: `Given${i} Family${i}` },
+      displayName: `Given${i} Family${i}`,
+      active: true,
+      emails: [{ value: `bulk-${run}-${i}@example.com`, type: 'work', primary: true }],
+      [ENTERPRISE]: { employeeNumber: String(i), department: `Department ${i % 50}` },
+    },
   }));
   await client.query('BEGIN');
   await client.query(
@@ -111,8 +131,28 @@ async function bulk(client, withEvent) {
      SELECT x.id, x.user_name, true, x.doc, 1, now(), now() FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, user_name text, doc jsonb)`,
     [JSON.stringify(rows)],
   );
-  if (withEvent) {
-    await client.query(EVENT_INSERT, [JSON.stringify(rows.map((r) => ({ ...event(r.id, 1), type: 'user.created' })))]);
+  if (withEvent === 'json') {
+    await client.query(EVENT_INSERT, [
+      JSON.stringify(
+        rows.map((r) => ({
+          ...event(r.id, 1),
+          type: 'user.created',
+          changes: Object.entries(r.doc).map(([path, value]) => ({ path, value })),
+        })),
+      ),
+    ]);
+  } else if (withEvent) {
+    const actor = event(rows[0].id, 1);
+    await client.query(CREATED_INSERT, [
+      rows.map((r) => r.id),
+      rows.map(() => false),
+      actor.actor_kind,
+      actor.actor_id,
+      actor.actor_name,
+      actor.request_id,
+      actor.client_address,
+      actor.user_agent,
+    ]);
   }
   await client.query('COMMIT');
 }
@@ -149,6 +189,7 @@ for (let round_ = 0; round_ < 2; round_++) {
 for (let round_ = 0; round_ < 2; round_++) {
   results.push(await measure('bulk', clients.slice(0, 2), (c) => bulk(c, false), duration / 2));
   results.push(await measure('bulk+event', clients.slice(0, 2), (c) => bulk(c, true), duration / 2));
+  results.push(await measure('bulk+event-json', clients.slice(0, 2), (c) => bulk(c, 'json'), duration / 2));
 }
 // The reader's side: positioning what the writers appended, in batches of 10,000.
 const sequencing = process.hrtime.bigint();
@@ -176,8 +217,11 @@ const p50 = (t) => byTitle(t).reduce((a, r) => a + r.p50, 0) / byTitle(t).length
 const overhead = {
   patch: round(((p50('patch+event') - p50('patch')) / p50('patch')) * 100, 1),
   bulk: round(((p50('bulk+event') - p50('bulk')) / p50('bulk')) * 100, 1),
+  bulkJson: round(((p50('bulk+event-json') - p50('bulk')) / p50('bulk')) * 100, 1),
 };
-log(`append overhead at p50: PATCH ${overhead.patch}%, Bulk of 1,000 ${overhead.bulk}%`);
+log(
+  `append overhead at p50: PATCH ${overhead.patch}%, Bulk of 1,000 ${overhead.bulk}% (as JSON rows, before: ${overhead.bulkJson}%)`,
+);
 mkdirSync(RESULTS_DIR, { recursive: true });
 writeFileSync(
   join(RESULTS_DIR, `events-${values.label}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),

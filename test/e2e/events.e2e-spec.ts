@@ -8,6 +8,7 @@ const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 let sequence = 0;
 const unique = (prefix: string) => `${prefix}-${++sequence}-${Date.now()}`;
@@ -241,6 +242,57 @@ describe('Change events (issue 14)', () => {
     expect(events[1].changes).toEqual([{ path: 'members', value: [users[1], users[2]].sort(), count: 2 }]);
     expect(events[2].changes).toEqual([{ path: 'members', value: [users[1]], count: 1 }]);
     expect(events[1].resource.version).toBe('W/"2"');
+  });
+
+  it("Bulk's batched creations record the changes a single POST records: values, extension attributes by URN, a password by name", async () => {
+    const start = await head();
+    const body = (userName: string, password?: string) => ({
+      schemas: [USER, ENTERPRISE],
+      userName,
+      displayName: 'Bea',
+      ...(password ? { password } : {}),
+      emails: [{ value: `${userName}@example.com`, type: 'work' }],
+      [ENTERPRISE]: { department: 'R&D', employeeNumber: '42' },
+    });
+    const single = await write('POST', '/v2/Users', body(unique('single'), 'Sup3r-secret-password!'));
+    expect(single.status).toBe(201);
+    const names = [unique('batch'), unique('batch')];
+    const bulk = await write('POST', '/v2/Bulk', {
+      schemas: [BULK_REQUEST],
+      Operations: [
+        { method: 'POST', path: '/Users', bulkId: 'a', data: body(names[0], 'Sup3r-secret-password!') },
+        { method: 'POST', path: '/Users', bulkId: 'b', data: body(names[1]) },
+      ],
+    });
+    expect(bulk.status).toBe(200);
+    const ids = (bulk.body.Operations as { status: string; location: string }[]).map((o) => {
+      expect(o.status).toBe('201');
+      return o.location.split('/').pop();
+    });
+    const events = await since(start);
+    expect(events.map((e) => [e.type, e.resource.id])).toEqual([
+      ['user.created', single.body.id],
+      ['user.created', ids[0]],
+      ['user.created', ids[1]],
+    ]);
+    const byPath = (e: FeedEvent) => [...e.changes].sort((a, b) => a.path.localeCompare(b.path));
+    const without = (e: FeedEvent, paths: string[]) => byPath(e).filter((c) => !paths.includes(c.path));
+    const personal = ['userName', 'emails'];
+    // The same attributes, with the same values but the user's own name and address.
+    expect(without(events[1], personal)).toEqual(without(events[0], personal));
+    expect(byPath(events[1])).toEqual(
+      expect.arrayContaining([
+        { path: 'userName', value: names[0] },
+        { path: 'displayName', value: 'Bea' },
+        { path: `${ENTERPRISE}:department`, value: 'R&D' },
+        { path: `${ENTERPRISE}:employeeNumber`, value: '42' },
+        { path: 'password' },
+      ]),
+    );
+    expect(events[2].changes.map((c) => c.path)).not.toContain('password');
+    expect(events[2].resource.version).toBe('W/"1"');
+    expect(events[1].actor).toEqual({ ...events[0].actor, requestId: bulk.headers.get('x-request-id') });
+    expect(JSON.stringify(events)).not.toContain('Sup3r-secret-password!');
   });
 
   it('Bulk writes its creations with the Bulk request as the actor, one event each, and deletes as user.deleted', async () => {

@@ -1,14 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { SettingsRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { AuthModule } from './auth/auth.module';
 import { BulkModule } from './bulk/bulk.module';
 import { CURSOR_CODEC_PROVIDER, CursorCodec } from './common/cursors';
-import { PasswordHashingScopeInterceptor } from './common/hashing-scope.interceptor';
 import { RouteTable } from './common/route-table';
 import { ScimExceptionFilter } from './common/scim-exception.filter';
-import { ScimResponseInterceptor } from './common/scim-response.interceptor';
 import { APP_CONFIG, AppConfig } from './config';
 import { DatabaseModule } from './database.module';
 import { DiscoveryModule } from './discovery/discovery.module';
@@ -63,8 +61,6 @@ export class AppModule {
         SettingsRepository,
         CURSOR_CODEC_PROVIDER,
         { provide: APP_FILTER, useClass: ScimExceptionFilter },
-        { provide: APP_INTERCEPTOR, useClass: ScimResponseInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: PasswordHashingScopeInterceptor },
       ],
       exports: [APP_CONFIG, RouteTable, SchemaRegistry, SettingsRepository, CursorCodec],
     };

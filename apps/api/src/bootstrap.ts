@@ -15,13 +15,14 @@ import { applyRouteBodyLimits } from './common/body-limit';
 import { registerEarlyAuthentication, tagRoutesForEarlyAuthentication } from './common/early-auth';
 import { badInput, badTextDetail, edgeServerOptions, findBadTextInForm, registerEdgeHooks } from './common/http-edge';
 import { configurePasswordHashing } from './common/password';
-import { findBadText, jsonNestingBeyond } from './common/text-input';
-import { registerRequestScope } from './common/request-scope';
-import { registerActorScope } from './events/actor-scope';
+import { findBadText, jsonMayHoldBadText, jsonNestingBeyond } from './common/text-input';
+import { registerRequestScope, routeOf } from './common/request-scope';
+import { registerScimResponseHeaders } from './common/scim-response';
 import { RouteTable } from './common/route-table';
 import { AppConfig } from './config';
 import { createLogger, PinoNestLogger } from './logger';
 import { buildOpenApiDocument, liveOpenApiDocument } from './openapi';
+import { registerMcpOriginCheck } from './mcp/mcp-origin';
 import { installObservability } from './ops/observability';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -51,6 +52,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Per-address rate limits and logs use the client address; trust X-Forwarded-For only when told.
     trustProxy: config.trustProxy,
     return503OnClosing: true,
+    // No Nest middleware: @fastify/middie would add a hook that matches every request's path.
+    skipMiddie: true,
     forceCloseConnections: 'idle',
     ...edgeServerOptions(config),
     // One line per request, written by ops/observability.ts (with route, principal and error
@@ -64,17 +67,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const fastify: FastifyInstance = adapter.getInstance();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
-  fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  // The request scope first (it cancels the reads of a request whose client has gone), so that
-  // every later hook and the handler run inside it; then observability, so that requests the edge
-  // refuses are measured and logged too.
+  // The request scope first (its id answers as x-request-id; it cancels the reads of a request
+  // whose client has gone, names the actor of its events and its share of password hashing), so
+  // that every later hook and the handler run inside it; then observability, so that requests the
+  // edge refuses are measured and logged too.
   registerRequestScope(fastify);
-  registerActorScope(fastify);
   const observability = installObservability(fastify, config, logger);
   registerEdgeHooks(fastify);
+  registerMcpOriginCheck(fastify, config);
   const earlyAuthentication = registerEarlyAuthentication(fastify, config);
+  registerScimResponseHeaders(fastify);
   registerBodyParsers(fastify, config);
   applyRouteBodyLimits(fastify, config);
   configurePasswordHashing(config.passwordHashing);
@@ -136,7 +138,7 @@ function tooLarge(limit: number): ScimError {
  */
 function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void {
   const json = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void => {
-    const limit = jsonLimitFor(request.routeOptions?.url, config);
+    const limit = jsonLimitFor(routeOf(request).url, config);
     if (body.byteLength > limit) {
       done(tooLarge(limit));
       return;
@@ -162,7 +164,7 @@ function registerBodyParsers(fastify: FastifyInstance, config: AppConfig): void 
       done(ScimError.badRequest('invalidSyntax', 'The request body is not valid JSON.'));
       return;
     }
-    const bad = findBadText(parsed);
+    const bad = jsonMayHoldBadText(body) ? findBadText(parsed) : undefined;
     if (bad !== undefined) {
       done(badInput(request, badTextDetail(`the JSON body at ${bad}`)));
       return;

@@ -114,13 +114,18 @@ export class AdminTokenService implements OnModuleInit, BearerStrategy {
   }
 
   async authenticate(token: string): Promise<Principal | null> {
-    // Other instances pick up a reset within AUTH_CACHE_SECONDS: the stored hash is re-read at most that often.
-    if (!this.config.adminToken && Date.now() - this.loadedAt >= this.config.auth.credentialCacheSeconds * 1000) {
+    // Other instances pick up a reset within AUTH_CACHE_SECONDS (plus the one read that notices it):
+    // the stored hash is re-read at most that often, in the background once a hash is known, so
+    // that no request (every bearer token is offered to this strategy first) waits for the read.
+    const ttlMs = this.config.auth.credentialCacheSeconds * 1000;
+    if (!this.config.adminToken && Date.now() - this.loadedAt >= ttlMs) {
       // A database hiccup keeps the hash already known rather than refusing the admin.
       this.refreshing ??= this.load()
         .catch(() => (this.loadedAt = Date.now()))
         .finally(() => (this.refreshing = undefined));
-      await this.refreshing;
+      if (ttlMs === 0 || !this.expectedHash) {
+        await this.refreshing;
+      }
     }
     if (!this.expectedHash || !secretsEqual(sha256(token), this.expectedHash)) {
       return null;

@@ -25,6 +25,17 @@ interface Challenge {
   anyOf?: readonly Scope[];
 }
 
+/** What a route's decorators say about its authorization. */
+interface RouteRule {
+  public: boolean;
+  discovery: boolean;
+  resource: ResourceKind;
+  scopes: readonly Scope[] | undefined;
+  anyOf: readonly Scope[] | undefined;
+}
+const READ: readonly Scope[] = ['scim.read'];
+const WRITE: readonly Scope[] = ['scim.write'];
+
 /** What `authorize` concluded before the body was read (see common/early-auth.ts); the guard reuses it. */
 export const EARLY_AUTHORIZATION = Symbol('roster.earlyAuthorization');
 export type EarlyAuthorization = { ok: true } | { error: unknown };
@@ -40,6 +51,8 @@ type GuardedRequest = FastifyRequest & { principal?: Principal; [EARLY_AUTHORIZA
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly rules = new WeakMap<RouteTargets[0], RouteRule>();
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(BEARER_STRATEGIES) private readonly strategies: BearerStrategy[],
@@ -61,19 +74,14 @@ export class AuthGuard implements CanActivate {
 
   /** The whole decision for one request and its route's handler and controller; sets `request.principal`. */
   async authorize(request: GuardedRequest, targets: RouteTargets): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
-      return true;
-    }
-    const discovery = this.reflector.getAllAndOverride<boolean>(DISCOVERY_ROUTE, targets);
-    if (discovery && this.config.discoveryPublic) {
+    const rule = this.ruleFor(targets);
+    if (rule.public || (rule.discovery && this.config.discoveryPublic)) {
       return true;
     }
     const challenge: Challenge = {
-      resource: this.reflector.getAllAndOverride<ResourceKind>(RESOURCE_KIND, targets) ?? 'scim',
-      scopes:
-        this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets) ??
-        (discovery ? [] : [SAFE_METHODS.has(request.method.toUpperCase()) ? 'scim.read' : 'scim.write']),
-      anyOf: this.reflector.getAllAndOverride<Scope[] | undefined>(ANY_OF_SCOPES, targets),
+      resource: rule.resource,
+      scopes: rule.scopes ?? (rule.discovery ? [] : SAFE_METHODS.has(request.method.toUpperCase()) ? READ : WRITE),
+      anyOf: rule.anyOf,
     };
     const principal = await this.authenticate(request, challenge);
     if (!principal.resources.has(challenge.resource)) {
@@ -116,6 +124,22 @@ export class AuthGuard implements CanActivate {
       );
     }
     return true;
+  }
+
+  /** A route's metadata, read once per handler (it is fixed once the application is built). */
+  private ruleFor(targets: RouteTargets): RouteRule {
+    let rule = this.rules.get(targets[0]);
+    if (!rule) {
+      rule = {
+        public: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false,
+        discovery: this.reflector.getAllAndOverride<boolean>(DISCOVERY_ROUTE, targets) ?? false,
+        resource: this.reflector.getAllAndOverride<ResourceKind>(RESOURCE_KIND, targets) ?? 'scim',
+        scopes: this.reflector.getAllAndOverride<Scope[]>(REQUIRED_SCOPES, targets),
+        anyOf: this.reflector.getAllAndOverride<Scope[] | undefined>(ANY_OF_SCOPES, targets),
+      };
+      this.rules.set(targets[0], rule);
+    }
+    return rule;
   }
 
   private async authenticate(request: FastifyRequest, challenge: Challenge): Promise<Principal> {

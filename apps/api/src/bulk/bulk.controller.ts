@@ -3,7 +3,7 @@ import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger
 import { Scopes } from '../auth/decorators';
 import { BodyLimit } from '../common/body-limit';
 import { ScimBody, ScimErrors, scimContent } from '../common/scim-openapi';
-import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { ScimEndpoint } from '../common/scim-response';
 import { BULK_REQUEST_EXAMPLE, BULK_RESPONSE_EXAMPLE, BULK_TOO_LARGE_EXAMPLE } from './bulk.examples';
 import { BulkResponse, BulkService } from './bulk.service';
 

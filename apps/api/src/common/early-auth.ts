@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthGuard, EARLY_AUTHORIZATION, EarlyAuthorization, RouteTargets } from '../auth/auth.guard';
 import { AppConfig } from '../config';
 import { unreadBody, withBodyTimeout } from './http-edge';
+import { routeOf } from './request-scope';
 
 const ROUTE_TARGETS = 'rosterRouteTargets';
 
@@ -43,6 +44,11 @@ export function tagRoutesForEarlyAuthentication(app: INestApplication): void {
   }
 }
 
+/** The handler and controller of a request's route, as tagged above; undefined for routes outside Nest. */
+export function routeTargetsOf(request: FastifyRequest): RouteTargets | undefined {
+  return routeOf(request).config?.[ROUTE_TARGETS] as RouteTargets | undefined;
+}
+
 /**
  * Authentication before the body: for a route that needs a token, the guard's whole decision is
  * taken in Fastify's preParsing hook, so a request without a valid token (or scope) is answered
@@ -58,8 +64,7 @@ export function registerEarlyAuthentication(
   // created the application.
   let authGuard: AuthGuard | undefined;
   fastify.addHook('preParsing', async (request: EarlyRequest, reply, payload) => {
-    const targets = (request.routeOptions.config as unknown as Record<string, unknown> | undefined)?.[ROUTE_TARGETS] as
-      RouteTargets | undefined;
+    const targets = routeTargetsOf(request);
     if (targets && authGuard) {
       try {
         await authGuard.authorize(request, targets);

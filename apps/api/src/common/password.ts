@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { currentScope, runInScope } from './request-scope';
 
 const scrypt = promisify(scryptCallback) as (
   password: string,
@@ -103,7 +103,6 @@ export class FairLimiter {
 }
 
 const limiter = new FairLimiter(2, 1);
-const requests = new AsyncLocalStorage<object>();
 /** Work outside any request (the CLI, start-up) shares one key. */
 const NO_REQUEST = {};
 
@@ -113,13 +112,16 @@ export function configurePasswordHashing(limits: { concurrency: number; perReque
   scryptN = limits.scryptN ?? PARAMS.N;
 }
 
-/** Runs `fn` as one requester of the hashing queue: every hash it starts counts against its share. */
+/**
+ * Runs `fn` as one requester of the hashing queue: every hash it starts counts against its share.
+ * Each HTTP request is one already (its request scope names it, common/request-scope.ts).
+ */
 export function asPasswordHashingRequester<T>(fn: () => T): T {
-  return requests.run({}, fn);
+  return runInScope({ requester: {} }, fn);
 }
 
 function queued<T>(task: () => Promise<T>): Promise<T> {
-  return limiter.run(requests.getStore() ?? NO_REQUEST, task);
+  return limiter.run(currentScope()?.requester ?? NO_REQUEST, task);
 }
 
 /** `scrypt$N$r$p$<salt>$<hash>`: self-describing, so parameters can be raised later. */

@@ -1,4 +1,4 @@
-import { findBadText, isBadText, jsonNestingBeyond } from './text-input';
+import { findBadText, isBadText, jsonMayHoldBadText, jsonNestingBeyond } from './text-input';
 
 describe('isBadText', () => {
   it.each([
@@ -46,5 +46,22 @@ describe('jsonNestingBeyond', () => {
   it('stops at the first level too deep of a 100,000-level body', () => {
     const body = Buffer.from('['.repeat(100_000) + ']'.repeat(100_000));
     expect(jsonNestingBeyond(body, 64)).toBe(64);
+  });
+});
+
+describe('jsonMayHoldBadText', () => {
+  it('is true for every JSON text whose parsed strings hold bad text, and false for text without escapes', () => {
+    for (const value of [{ a: 'x\u0000' }, { ['k\ud800']: 1 }, ['\udc00'], 'a\u0000b']) {
+      const body = Buffer.from(JSON.stringify(value));
+      expect(findBadText(JSON.parse(body.toString('utf8')))).toBeDefined();
+      expect(jsonMayHoldBadText(body)).toBe(true);
+    }
+    expect(
+      jsonMayHoldBadText(Buffer.from(JSON.stringify({ userName: 'ünïcödé 😀', emails: [{ value: 'a@b' }] }))),
+    ).toBe(false);
+    // Bytes that are not UTF-8 decode to U+FFFD, never to a lone surrogate.
+    const invalid = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xed, 0xa0, 0x80, 0xff]), Buffer.from('"}')]);
+    expect(jsonMayHoldBadText(invalid)).toBe(false);
+    expect(findBadText(JSON.parse(invalid.toString('utf8')))).toBeUndefined();
   });
 });

@@ -11,34 +11,78 @@ export function isBadText(value: string): boolean {
   return BAD_TEXT.test(value);
 }
 
+/** A container on the walk's stack, with how it was reached (for the path of a bad string). */
+interface Frame {
+  value: object;
+  parent: Frame | undefined;
+  segment: string;
+}
+
+function pathOf(frame: Frame | undefined, last: string): string {
+  const segments = [last];
+  for (let f = frame; f?.parent !== undefined; f = f.parent) {
+    segments.push(f.segment);
+  }
+  return segments.reverse().join('');
+}
+
 /**
  * Where in a parsed JSON value (or form, or query object) the first bad string sits, as a
  * JSON-pointer-like path (`/Operations/3/value/userName`), or undefined when every key and string
- * is clean. Walked with an explicit stack, not recursion, so no nesting depth can overflow it.
+ * is clean. Walked with an explicit stack, not recursion, so no nesting depth can overflow it;
+ * only containers go on the stack, and a path is spelt out only for a bad string.
  */
 export function findBadText(root: unknown): string | undefined {
-  const stack: { value: unknown; path: string }[] = [{ value: root, path: '' }];
+  if (typeof root === 'string') {
+    return isBadText(root) ? '/' : undefined;
+  }
+  if (typeof root !== 'object' || root === null || Buffer.isBuffer(root)) {
+    return undefined;
+  }
+  const stack: Frame[] = [{ value: root, parent: undefined, segment: '' }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (typeof value === 'string') {
-      if (isBadText(value)) {
-        return path || '/';
-      }
-    } else if (Array.isArray(value)) {
+    const frame = stack.pop()!;
+    const value = frame.value;
+    if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) {
-        stack.push({ value: value[i], path: `${path}/${i}` });
-      }
-    } else if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) {
-      for (const [key, member] of Object.entries(value)) {
-        const memberPath = `${path}/${pointerSegment(key)}`;
-        if (isBadText(key)) {
-          return memberPath;
+        const item: unknown = value[i];
+        if (typeof item === 'string') {
+          if (isBadText(item)) {
+            return pathOf(frame, `/${i}`);
+          }
+        } else if (typeof item === 'object' && item !== null && !Buffer.isBuffer(item)) {
+          stack.push({ value: item, parent: frame, segment: `/${i}` });
         }
-        stack.push({ value: member, path: memberPath });
+      }
+    } else {
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) {
+          continue;
+        }
+        if (isBadText(key)) {
+          return pathOf(frame, `/${pointerSegment(key)}`);
+        }
+        const member: unknown = (value as Record<string, unknown>)[key];
+        if (typeof member === 'string') {
+          if (isBadText(member)) {
+            return pathOf(frame, `/${pointerSegment(key)}`);
+          }
+        } else if (typeof member === 'object' && member !== null && !Buffer.isBuffer(member)) {
+          stack.push({ value: member, parent: frame, segment: `/${pointerSegment(key)}` });
+        }
       }
     }
   }
   return undefined;
+}
+
+/**
+ * Whether the strings JSON.parse makes of `body` can hold bad text at all: only through a `\u`
+ * escape, since UTF-8 decoding yields no lone surrogate (invalid bytes become U+FFFD) and JSON
+ * refuses a raw U+0000. Most bodies have no escape, and need no walk.
+ */
+export function jsonMayHoldBadText(body: Buffer): boolean {
+  return body.indexOf('\\u') >= 0;
 }
 
 /** A key as it may appear in an error detail: escaped, cut, and with bad characters shown as code points. */
@@ -60,17 +104,25 @@ function pointerSegment(key: string): string {
  */
 export function jsonNestingBeyond(body: Buffer, max: number): number {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < body.length; i++) {
     const byte = body[i];
-    if (inString) {
-      if (byte === 0x5c) {
-        i++; // the escaped byte, whatever it is, cannot end the string
-      } else if (byte === 0x22) {
-        inString = false;
+    if (byte === 0x22) {
+      // To the closing quote, found natively: a quote preceded by an odd run of backslashes is escaped.
+      let end = body.indexOf(0x22, i + 1);
+      while (end > 0) {
+        let slashes = 0;
+        while (body[end - 1 - slashes] === 0x5c) {
+          slashes++;
+        }
+        if (slashes % 2 === 0) {
+          break;
+        }
+        end = body.indexOf(0x22, end + 1);
       }
-    } else if (byte === 0x22) {
-      inString = true;
+      if (end < 0) {
+        return -1; // an unterminated string: not JSON, which the parser says
+      }
+      i = end;
     } else if (byte === 0x7b || byte === 0x5b) {
       depth++;
       if (depth > max) {

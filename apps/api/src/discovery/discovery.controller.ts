@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiResp
 import { ResourceTypeResource, SchemaResource, ScimError, ServiceProviderConfigResource } from '@roster/scim';
 import { Discovery } from '../auth/decorators';
 import { scimContent, scimErrorResponse } from '../common/scim-openapi';
-import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { ScimEndpoint } from '../common/scim-response';
 import { DiscoveryService, ListResponse } from './discovery.service';
 import { RESOURCE_TYPES_EXAMPLE, SCHEMAS_EXAMPLE, SPC_EXAMPLE } from './discovery.examples';
 

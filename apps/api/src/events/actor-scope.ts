@@ -1,6 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Principal } from '../auth/principal';
+import { currentScope, runInScope } from '../common/request-scope';
 
 /** Who made a change, as an event records it. */
 export interface Actor {
@@ -12,43 +11,31 @@ export interface Actor {
   userAgent: string | null;
 }
 
-/**
- * Where the code that appends an event finds its actor: the HTTP request being served (its
- * principal is set by the AuthGuard after this scope starts, so it is read when the event is
- * written), or a fixed actor for work outside HTTP (the local command line, background jobs).
- */
-type ActorSource = { request: FastifyRequest & { principal?: Principal } } | { actor: Actor };
-
-const storage = new AsyncLocalStorage<ActorSource>();
-
 /** Longest User-Agent an event keeps. */
 const MAX_USER_AGENT = 512;
 
-/** Registered right after the request scope, before observability captures the handler's context. */
-export function registerActorScope(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (request, _reply, done) => storage.run({ request }, done));
-}
-
-/** Runs `fn` with a fixed actor (the command line over the database, tests, background work). */
+/**
+ * Runs `fn` with a fixed actor (the command line over the database, tests, background work, the
+ * console acting for its administrator). Inside a request the rest of its scope (signal, request
+ * id, hashing share) stays; outside one the actor is all there is.
+ */
 export function runAsActor<T>(actor: Partial<Actor> & { kind: string }, fn: () => T): T {
-  return storage.run(
-    {
-      actor: { id: null, name: null, requestId: null, clientAddress: null, userAgent: null, ...actor },
-    },
+  return runInScope(
+    { actor: { id: null, name: null, requestId: null, clientAddress: null, userAgent: null, ...actor } },
     fn,
   );
 }
 
 /** The actor of the code running now; `system` outside any request or actor scope. */
 export function currentActor(): Actor {
-  const source = storage.getStore();
-  if (!source) {
+  const scope = currentScope();
+  if (scope?.actor) {
+    return scope.actor;
+  }
+  const request = scope?.request;
+  if (!request) {
     return { kind: 'system', id: null, name: null, requestId: null, clientAddress: null, userAgent: null };
   }
-  if ('actor' in source) {
-    return source.actor;
-  }
-  const { request } = source;
   const principal = request.principal;
   const agent = request.headers['user-agent'];
   return {

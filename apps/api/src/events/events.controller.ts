@@ -5,7 +5,7 @@ import { AnyScope } from '../auth/decorators';
 import { EVENTS_READER_SCOPES } from '../auth/principal';
 import { isResourceId } from '../common/etag';
 import { ScimErrors, scimContent } from '../common/scim-openapi';
-import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { ScimEndpoint } from '../common/scim-response';
 import { APP_CONFIG, AppConfig } from '../config';
 import { feedPage, parseFeedQuery, EVENT_SCHEMA, MAX_EVENT_PAGE } from './events-feed';
 import { EVENT_TYPES, EventsService } from './events.service';

@@ -102,17 +102,24 @@ export class EventsService {
     return this.append(tx, userDrafts(before, after));
   }
 
-  /** Bulk's batched creations: one multi-row insert for all their events. */
+  /**
+   * Bulk's batched creations, once their rows are inserted: one INSERT … SELECT that takes each
+   * event's changes from the stored document, so the documents are not sent twice (issue 14: the
+   * event must cost a write at most 10 %).
+   */
   usersCreated(tx: Prisma.TransactionClient, users: { id: string; write: UserWrite }[]): Promise<void> {
-    return this.append(
+    const actor = currentActor();
+    return this.events.appendUsersCreated(
       tx,
-      users.map((u) => ({
-        type: 'user.created' as const,
-        resourceType: 'User',
-        resourceId: u.id,
-        version: 1,
-        changes: docChanges({}, u.write.doc, null, u.write.passwordHash),
-      })),
+      users.map((u) => ({ id: u.id, password: u.write.passwordHash !== null })),
+      {
+        actorKind: actor.kind,
+        actorId: actor.id,
+        actorName: actor.name,
+        requestId: actor.requestId,
+        clientAddress: actor.clientAddress,
+        userAgent: actor.userAgent,
+      },
     );
   }
 

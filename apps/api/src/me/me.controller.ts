@@ -6,7 +6,7 @@ import { Principal } from '../auth/principal';
 import { ifNoneMatchHits } from '../common/etag';
 import { parseProjection } from '../common/list-query';
 import { ProjectionQuery, ScimErrors, scimContent } from '../common/scim-openapi';
-import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { ScimEndpoint } from '../common/scim-response';
 import { USER_EXAMPLE } from '../users/users.examples';
 import { MeService } from './me.service';
 

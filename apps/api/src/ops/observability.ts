@@ -1,15 +1,15 @@
 import { INestApplication } from '@nestjs/common';
-import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Context, context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { runInQueryScope } from '@roster/db';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createServer, Server } from 'node:http';
-import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import { BEARER_STRATEGIES, BearerStrategy, Principal } from '../auth/principal';
 import { AppConfig } from '../config';
 import { redactUrl } from '../logger';
 import { RequestLogService } from '../request-log/request-log.service';
 import { Metrics } from './metrics';
-import { requestContext } from './request-context';
+import { requestScopeOf, RequestScope, routeOf } from '../common/request-scope';
 import { TRACER_NAME, tracingOn } from './tracing';
 
 /** Liveness, readiness and scrapes: called every few seconds, logged at debug only. */
@@ -18,35 +18,51 @@ const PROBES = new Set(['/health', '/ready', '/metrics', '/version']);
 interface Observed {
   started: bigint;
   span?: Span;
-  resource: AsyncResource;
+  /** The request's scope and, with tracing on, its span's context: re-entered after body parsing. */
+  scope?: RequestScope;
+  trace?: Context;
+  /** Whether the error body was read (in preSerialization, or from the text in onSend). */
+  errorRead?: boolean;
   error?: { scimType?: string; detail?: string };
 }
 
 type Req = FastifyRequest & { principal?: Principal; observed?: Observed };
 
-/** What an error body says: SCIM's scimType and detail, or OAuth's error and error_description. */
-function errorFields(payload: unknown): Observed['error'] {
-  if (typeof payload !== 'string' || payload.length > 64 * 1024 || !payload.startsWith('{')) {
+/** A response body sent as text, parsed when it is small JSON; undefined otherwise. */
+function parseBody(payload: string): unknown {
+  if (payload.length > 64 * 1024 || !payload.startsWith('{')) {
     return undefined;
   }
   try {
-    const body = JSON.parse(payload) as Record<string, unknown>;
-    const scimType =
-      typeof body.scimType === 'string' ? body.scimType : typeof body.error === 'string' ? body.error : undefined;
-    const detail =
-      typeof body.detail === 'string'
-        ? body.detail
-        : typeof body.error_description === 'string'
-          ? body.error_description
-          : undefined;
-    if (typeof body.jsonrpc === 'string') {
-      const rpc = body.error as { message?: string } | undefined;
-      return rpc ? { detail: rpc.message } : undefined;
-    }
-    return { scimType, detail };
+    return JSON.parse(payload) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** What an error body says: SCIM's scimType and detail, or OAuth's error and error_description. */
+function errorFields(payload: unknown): Observed['error'] {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return undefined;
+  }
+  const body = payload as Record<string, unknown>;
+  const scimType =
+    typeof body.scimType === 'string' ? body.scimType : typeof body.error === 'string' ? body.error : undefined;
+  const detail =
+    typeof body.detail === 'string'
+      ? body.detail
+      : typeof body.error_description === 'string'
+        ? body.error_description
+        : undefined;
+  if (typeof body.jsonrpc === 'string') {
+    const rpc = body.error as { message?: string } | undefined;
+    return rpc ? { detail: rpc.message } : undefined;
+  }
+  return { scimType, detail };
+}
+
+function isBulk(request: FastifyRequest): boolean {
+  return routeOf(request).url === '/v2/Bulk' && request.method === 'POST';
 }
 
 export interface Observability {
@@ -66,55 +82,64 @@ export function installObservability(fastify: FastifyInstance, config: AppConfig
   let strategies: BearerStrategy[] = [];
   const tracer = trace.getTracer(TRACER_NAME);
 
-  fastify.addHook('onRequest', (request: Req, reply, done) => {
-    const route = request.routeOptions?.url ?? 'unmatched';
-    const run = (): void =>
-      requestContext.run({ requestId: request.id }, () => {
-        // Body parsing runs in the socket's callbacks; this resource carries the context over it.
-        request.observed = { started: process.hrtime.bigint(), span, resource: new AsyncResource('roster.request') };
-        done();
-      });
-    let span: Span | undefined;
-    if (tracingOn()) {
-      const parent = propagation.extract(context.active(), request.headers);
-      span = tracer.startSpan(
-        `${request.method} ${route}`,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.request.method': request.method,
-            'http.route': route,
-            'url.path': redactUrl(request.url).split('?')[0],
-            'roster.request_id': request.id,
-          },
-        },
-        parent,
-      );
-      context.with(trace.setSpan(parent, span), run);
+  fastify.addHook('onRequest', (request: Req, _reply, done) => {
+    const observed: Observed = { started: process.hrtime.bigint(), scope: requestScopeOf(request) };
+    request.observed = observed;
+    if (!tracingOn()) {
+      done();
       return;
     }
-    run();
+    const route = routeOf(request).url ?? 'unmatched';
+    const parent = propagation.extract(context.active(), request.headers);
+    observed.span = tracer.startSpan(
+      `${request.method} ${route}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          'http.request.method': request.method,
+          'http.route': route,
+          'url.path': redactUrl(request.url).split('?')[0],
+          'roster.request_id': request.id,
+        },
+      },
+      parent,
+    );
+    observed.trace = trace.setSpan(parent, observed.span);
+    context.with(observed.trace, done);
   });
+  // Body parsing runs in the socket's callbacks, outside the request's async context: the handler
+  // re-enters its scope (and span) here.
   fastify.addHook('preValidation', (request: Req, _reply, done) => {
     const observed = request.observed;
-    if (observed) {
-      observed.resource.runInAsyncScope(done);
-    } else {
+    if (!observed?.scope) {
       done();
+    } else if (observed.trace) {
+      context.with(observed.trace, () => runInQueryScope(observed.scope!, done));
+    } else {
+      runInQueryScope(observed.scope, done);
     }
   });
-  fastify.addHook('onSend', (request: Req, reply, payload, done) => {
-    if (reply.statusCode >= 400 && request.observed) {
+  // Error bodies and Bulk responses are read before they are serialised, rather than parsed back.
+  fastify.addHook('preSerialization', (request: Req, reply, payload, done) => {
+    if (request.observed && reply.statusCode >= 400) {
+      request.observed.errorRead = true;
       request.observed.error = errorFields(payload);
     }
-    if (request.routeOptions?.url === '/v2/Bulk' && request.method === 'POST' && metrics && reply.statusCode < 300) {
+    if (isBulk(request) && metrics && reply.statusCode < 300) {
       countBulk(metrics, request.body, payload);
+    }
+    done(null, payload);
+  });
+  // What was sent as text (OAuth errors, the MCP SDK's answers, streamed lists are not objects).
+  fastify.addHook('onSend', (request: Req, reply, payload, done) => {
+    if (reply.statusCode >= 400 && request.observed && !request.observed.errorRead) {
+      request.observed.error = errorFields(typeof payload === 'string' ? parseBody(payload) : undefined);
     }
     done(null, payload);
   });
   fastify.addHook('onResponse', (request: Req, reply: FastifyReply, done) => {
     const observed = request.observed;
-    const route = request.routeOptions?.url ?? 'unmatched';
+    const route = routeOf(request).url ?? 'unmatched';
     const status = reply.statusCode;
     const seconds = observed ? Number(process.hrtime.bigint() - observed.started) / 1e9 : 0;
     const labels = { method: request.method, route, status: String(status) };
@@ -140,30 +165,28 @@ export function installObservability(fastify: FastifyInstance, config: AppConfig
       detail: observed?.error?.detail,
       requestId: request.id,
     });
-    const principal = request.principal ? { kind: request.principal.kind, name: request.principal.subject } : undefined;
-    const fields = {
-      requestId: request.id,
-      method: request.method,
-      route,
-      url: redactUrl(request.url),
-      statusCode: status,
-      durationMs: Math.round(seconds * 1000 * 10) / 10,
-      remoteAddress: request.ip,
-      userAgent: request.headers['user-agent'],
-      ...(principal ? { principal } : {}),
-      ...(observed?.error?.scimType ? { scimType: observed.error.scimType } : {}),
-      ...(observed?.error?.detail ? { detail: observed.error.detail } : {}),
-      ...(observed?.span ? { traceId: observed.span.spanContext().traceId } : {}),
-    };
-    const message = `${request.method} ${route} ${status}`;
-    if (PROBES.has(route) && status < 400) {
-      logger.debug(fields, message);
-    } else if (status >= 500) {
-      logger.error(fields, message);
-    } else if (status >= 400) {
-      logger.warn(fields, message);
-    } else {
-      logger.info(fields, message);
+    const level =
+      PROBES.has(route) && status < 400 ? 'debug' : status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    // The line is built only when it is written (LOG_LEVEL=warn skips every 2xx line for free).
+    if (logger.isLevelEnabled(level)) {
+      const principal = request.principal
+        ? { kind: request.principal.kind, name: request.principal.subject }
+        : undefined;
+      const fields = {
+        requestId: request.id,
+        method: request.method,
+        route,
+        url: redactUrl(request.url),
+        statusCode: status,
+        durationMs: Math.round(seconds * 1000 * 10) / 10,
+        remoteAddress: request.ip,
+        userAgent: request.headers['user-agent'],
+        ...(principal ? { principal } : {}),
+        ...(observed?.error?.scimType ? { scimType: observed.error.scimType } : {}),
+        ...(observed?.error?.detail ? { detail: observed.error.detail } : {}),
+        ...(observed?.span ? { traceId: observed.span.spanContext().traceId } : {}),
+      };
+      logger[level](fields, `${request.method} ${route} ${status}`);
     }
     if (observed?.span) {
       observed.span.setAttribute('http.response.status_code', status);
@@ -241,13 +264,8 @@ export function installObservability(fastify: FastifyInstance, config: AppConfig
 /** Each operation of a BulkResponse, by method, resource type and status class. */
 function countBulk(metrics: Metrics, body: unknown, payload: unknown): void {
   const requested = (body as { Operations?: { method?: unknown; path?: unknown }[] } | undefined)?.Operations;
-  if (!Array.isArray(requested) || typeof payload !== 'string') {
-    return;
-  }
-  let answered: { method?: unknown; status?: unknown }[] = [];
-  try {
-    answered = (JSON.parse(payload) as { Operations?: typeof answered }).Operations ?? [];
-  } catch {
+  const answered = (payload as { Operations?: { method?: unknown; status?: unknown }[] } | undefined)?.Operations;
+  if (!Array.isArray(requested) || !Array.isArray(answered)) {
     return;
   }
   for (const [i, op] of answered.entries()) {

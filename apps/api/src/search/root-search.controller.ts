@@ -4,7 +4,7 @@ import { Scopes } from '../auth/decorators';
 import { listLimits, parseSearchRequest } from '../common/list-query';
 import { ListResponse } from '../common/paging';
 import { ScimBody, ScimErrors, scimContent } from '../common/scim-openapi';
-import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { ScimEndpoint } from '../common/scim-response';
 import { APP_CONFIG, AppConfig } from '../config';
 import { SEARCH_EXAMPLE, USER_LIST_EXAMPLE } from '../users/users.examples';
 import { RootSearchService } from './root-search.service';

@@ -18,6 +18,16 @@ export interface EventRow {
   userAgent: string | null;
 }
 
+/** Who made a change: written once per statement for a batch of events. */
+export interface EventActorRow {
+  actorKind: string;
+  actorId: string | null;
+  actorName: string | null;
+  requestId: string | null;
+  clientAddress: string | null;
+  userAgent: string | null;
+}
+
 export interface EventRecord extends EventRow {
   seq: bigint;
   time: Date;
@@ -92,6 +102,40 @@ export class EventsRepository {
   }
 
   /**
+   * The `user.created` events of users just inserted in the caller's transaction (Bulk's batched
+   * creations), in one INSERT … SELECT from their rows: the event's `changes` column takes the
+   * stored document as it is (plus a `password` key, valueless, when the user has one), instead of
+   * the document sent a second time as changes built in JavaScript. Reading turns that document
+   * into the usual list of changes (`list`). The actor is one set of parameters for the batch.
+   */
+  async appendUsersCreated(
+    tx: Prisma.TransactionClient,
+    users: { id: string; password: boolean }[],
+    actor: EventActorRow,
+  ): Promise<void> {
+    if (!users.length) {
+      return;
+    }
+    await tx.$executeRawUnsafe(
+      `INSERT INTO events (time, type, resource_type, resource_id, version, changes, actor_kind, actor_id, actor_name,
+         request_id, client_address, user_agent)
+       SELECT clock_timestamp(), 'user.created', 'User', u.id::text, u.version,
+         CASE WHEN x.password THEN u.doc || '{"password": null}'::jsonb ELSE u.doc END, $3, $4, $5, $6, $7, $8
+       FROM unnest($1::uuid[], $2::boolean[]) WITH ORDINALITY AS x(id, password, ord)
+       JOIN users u ON u.id = x.id
+       ORDER BY x.ord`,
+      users.map((u) => u.id),
+      users.map((u) => u.password),
+      actor.actorKind,
+      actor.actorId,
+      actor.actorName,
+      actor.requestId,
+      actor.clientAddress,
+      actor.userAgent,
+    );
+  }
+
+  /**
    * Gives feed positions to the rows of finished transactions: those whose transaction id is below
    * the oldest running transaction's (`pg_snapshot_xmin`), in (xid, id) order, from one sequence,
    * under an advisory lock (another caller already sequencing: nothing to do). A row still
@@ -153,7 +197,7 @@ export class EventsRepository {
        ORDER BY seq ${query.descending ? 'DESC' : 'ASC'} LIMIT ${param(query.limit)}::int`,
       ...params,
     );
-    return rows.map((r) => ({ ...r, seq: BigInt(r.seq) }));
+    return rows.map((r) => ({ ...r, seq: BigInt(r.seq), changes: changeList(r.changes) }));
   }
 
   /**
@@ -189,4 +233,35 @@ export async function recordUserRevocation(tx: Prisma.TransactionClient, userId:
     userId,
     at,
   );
+}
+
+/**
+ * The changes of a stored event: the list itself, or, for a creation stored as its document
+ * (`appendUsersCreated`), the document's attributes as a list: top-level attributes by name,
+ * extension attributes as `urn:…:attribute`, a password by name only, last.
+ */
+export function changeList(stored: unknown): unknown[] {
+  if (Array.isArray(stored)) {
+    return stored;
+  }
+  if (typeof stored !== 'object' || stored === null) {
+    return [];
+  }
+  const changes: { path: string; value?: unknown }[] = [];
+  let password = false;
+  for (const [key, value] of Object.entries(stored as Record<string, unknown>)) {
+    if (key === 'password') {
+      password = true;
+    } else if (key.startsWith('urn:') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [name, inner] of Object.entries(value as Record<string, unknown>)) {
+        changes.push({ path: `${key}:${name}`, value: inner });
+      }
+    } else {
+      changes.push({ path: key, value });
+    }
+  }
+  if (password) {
+    changes.push({ path: 'password' });
+  }
+  return changes;
 }

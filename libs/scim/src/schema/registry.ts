@@ -132,6 +132,12 @@ export class SchemaRegistry {
   private custom: CustomExtension[] = [];
   private unknownPolicy: UnknownExtensionPolicy = { mode: 'reject' };
   private open: OpenExtension[] = [];
+  /**
+   * resolveName's answers, by resource type and name as written: projection and normalisation ask
+   * for every key of every document they touch. Emptied by every rebuild; bounded, since filters
+   * and bodies can name anything.
+   */
+  private resolved = new Map<string, ResolvedAttribute | undefined>();
 
   constructor(definitions: RegistryDefinitions = DEFAULT_DEFINITIONS) {
     this.base = definitions;
@@ -201,6 +207,7 @@ export class SchemaRegistry {
   }
 
   private rebuild(): void {
+    this.resolved = new Map();
     const definitions = this.base;
     const schemaList = [...definitions.schemas, ...this.custom.map((e) => e.schema)];
     const typeList = definitions.resourceTypes.map((type) => ({
@@ -304,6 +311,20 @@ export class SchemaRegistry {
    * that older Entra jobs send.
    */
   resolveName(resourceType: ResourceTypeName, name: string): ResolvedAttribute | undefined {
+    const key = `${resourceType}\u0000${name}`;
+    const known = this.resolved.get(key);
+    if (known !== undefined || this.resolved.has(key)) {
+      return known;
+    }
+    const answer = this.resolveUncached(resourceType, name);
+    if (this.resolved.size >= 4096) {
+      this.resolved.clear();
+    }
+    this.resolved.set(key, answer);
+    return answer;
+  }
+
+  private resolveUncached(resourceType: ResourceTypeName, name: string): ResolvedAttribute | undefined {
     const type = this.index(resourceType);
     const lower = name.toLowerCase();
     const scoped = type.byIdLength.find((s) => {
