@@ -24,3 +24,5 @@ export * from './repositories/oauth-grants.repository';
 export * from './repositories/roles.repository';
 export * from './repositories/events.repository';
 export * from './repositories/schema-extensions.repository';
+export * from './store/pages';
+export * from './store/transaction';
