@@ -3,6 +3,7 @@ import type { Filter } from '@roster/scim';
 import { compileMemberCondition, SqlCompileContext, SqlParams } from '../filter-sql';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
+import { EventRow, eventsInsertSql, eventsJson } from './events.repository';
 import { StoreTransaction, storeTransaction } from '../store/transaction';
 import { countRows, PageQuery, PageRows, PageTable, readPage } from '../store/pages';
 
@@ -131,6 +132,40 @@ export class GroupsRepository {
       now,
     );
     return { ...current, ...write, version: current.version + 1, lastModified: now };
+  }
+
+  /**
+   * Writes a new document of a group in ONE statement, with its change events, only if the row
+   * still has the version it was read with (see UsersRepository.updateIfVersion). Undefined when
+   * the version moved or the row is gone.
+   */
+  async updateIfVersion(
+    current: GroupRecord,
+    write: GroupWrite,
+    now: Date,
+    events: EventRow[],
+  ): Promise<GroupRecord | undefined> {
+    const params: unknown[] = [
+      current.id,
+      current.version,
+      write.displayName,
+      write.externalId,
+      JSON.stringify(write.doc),
+      now.toISOString(),
+    ];
+    const ctes = [
+      `u AS (UPDATE groups SET display_name = $3, external_id = $4, doc = $5::jsonb, version = version + 1,
+         last_modified = $6::timestamptz WHERE id = $1::uuid AND version = $2 RETURNING id, version)`,
+    ];
+    if (events.length) {
+      params.push(eventsJson(events));
+      ctes.push(`ev AS (${eventsInsertSql(`$${params.length}`, 'u')})`);
+    }
+    const rows = await this.prisma.writes.query<{ version: number }>(
+      `WITH ${ctes.join(',\n')} SELECT version FROM u`,
+      params,
+    );
+    return rows.length ? { ...current, ...write, version: Number(rows[0].version), lastModified: now } : undefined;
   }
 
   /** A membership change is a change of the group: new version, new lastModified. */
