@@ -33,6 +33,41 @@ export default tseslint.config(
     },
   },
   {
+    // The resource store (libs/db) owns SQL, transactions and the database types: the services
+    // above it keep SCIM semantics only (docs/architecture.md, "The resource store"). No SQL string
+    // either: apps/api/src/store-boundary.spec.ts checks these folders for statements.
+    files: ['apps/api/src/users/**/*.ts', 'apps/api/src/groups/**/*.ts', 'apps/api/src/mcp/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../../libs/*', '../../../libs/*'], message: 'Use the @roster/* path aliases.' },
+            {
+              group: ['@prisma/*', '**/generated/prisma/**', 'pg', '@electric-sql/*', 'pglite-prisma-adapter'],
+              message: 'Only the resource store (libs/db) talks to the database.',
+            },
+          ],
+          paths: [
+            {
+              name: '@roster/db',
+              importNames: [
+                'Prisma',
+                'PrismaClient',
+                'PrismaService',
+                'SqlParams',
+                'compileFilter',
+                'compileSortKey',
+                'compileMemberCondition',
+              ],
+              message: 'Only the resource store (libs/db) builds SQL and opens transactions; use its repositories.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read loosely typed JSON responses; requiring a type for every field helps nobody.
     files: ['test/**/*.ts', '**/*.spec.ts', '**/*.e2e-spec.ts', 'bench/**/*.ts'],
     rules: {

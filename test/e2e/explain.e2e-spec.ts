@@ -301,7 +301,9 @@ describePg('Query plans on PostgreSQL (EXPLAIN)', () => {
       });
       expect(page.totalResults).toBe(1);
       expect(page.rows).toHaveLength(1);
-      expect(captured.length).toBeGreaterThanOrEqual(2);
+      // One statement since issue 12 item 4: the page, with its count as a CTE.
+      expect(captured.length).toBeGreaterThanOrEqual(1);
+      expect(captured.some((c) => /count\(\*\)/.test(c.sql) && /\bLIMIT\b/.test(c.sql))).toBe(true);
       for (const { sql, params } of captured) {
         expect(problems(sql, await explain(sql, params), { noSeqScan: ['users'] })).toEqual([]);
       }

@@ -40,6 +40,16 @@ export interface ReadQueries {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
+/**
+ * Single statements that write, outside any interactive transaction: a write that is atomic by
+ * itself (one `UPDATE ... RETURNING` with its child rows and events as CTEs) needs no BEGIN and
+ * COMMIT round trips. On PostgreSQL they run like the reads (the session's statement timeout, a
+ * cancel when the request goes: the statement then changes nothing). On PGlite they are queued on
+ * the worker's connection behind any open transaction, without an early answer: PGlite cannot
+ * stop a statement once it runs, so answering "canceled" could report a write that then happens.
+ */
+export type WriteStatements = ReadQueries;
+
 /** One open database: the Prisma client plus what is needed to migrate and to close it. */
 export interface DatabaseHandle {
   kind: DatabaseKind;
@@ -47,6 +57,7 @@ export interface DatabaseHandle {
   description: string;
   prisma: PrismaClient;
   reads: ReadQueries;
+  writes: WriteStatements;
   /** The statement timeout in force, in ms (0: none). */
   statementTimeoutMs: number;
   /**
@@ -90,11 +101,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
     const prisma = new PrismaClient({ adapter: observeAdapter(new PrismaPg(pool), options.observer) });
+    const reads = observeReads(pgReads(pool, url), options.observer);
     return {
       kind: 'postgres',
       description: `PostgreSQL at ${describeUrl(url)}`,
       prisma,
-      reads: observeReads(pgReads(pool, url), options.observer),
+      reads,
+      writes: reads,
       statementTimeoutMs,
       maintenance: async (sql: string) => {
         const client = new Client({
@@ -158,6 +171,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
             })
           ).rows,
       },
+      options.observer,
+    ),
+    writes: observeReads(
+      { query: async <T>(sql: string, params: unknown[] = []) => (await pglite.query<T>(sql, params)).rows },
       options.observer,
     ),
     statementTimeoutMs,

@@ -27,3 +27,5 @@ export * from './repositories/schema-extensions.repository';
 export * from './repositories/set-receivers.repository';
 export * from './repositories/webhooks.repository';
 export * from './repositories/request-log.repository';
+export * from './store/pages';
+export * from './store/transaction';

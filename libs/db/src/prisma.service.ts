@@ -33,6 +33,11 @@ export class PrismaService implements OnApplicationShutdown {
     return this.handle.reads;
   }
 
+  /** Single-statement writes outside interactive transactions (see WriteStatements). */
+  get writes(): DatabaseHandle['writes'] {
+    return this.handle.writes;
+  }
+
   get statementTimeoutMs(): number {
     return this.handle.statementTimeoutMs;
   }

@@ -44,8 +44,16 @@ export class PageBookmarks {
 
   /** Whether a fresh bookmark (of whatever stamp) waits at `position`: only then is the stamp worth reading. */
   has(scope: string, position: number): boolean {
+    return this.peek(scope, position) !== undefined;
+  }
+
+  /**
+   * The fresh bookmark at `position`, whatever its stamp: the page is read from it together with
+   * the stamp, and `take` with that stamp then says whether the page is the one OFFSET would read.
+   */
+  peek(scope: string, position: number): Bookmark | undefined {
     const entry = this.entries.get(`${scope}@${position}`);
-    return entry !== undefined && this.now() - entry.at < this.ttlMs;
+    return entry !== undefined && this.now() - entry.at < this.ttlMs ? { k: entry.k, i: entry.i } : undefined;
   }
 
   leave(scope: string, position: number, stamp: string, mark: Bookmark): void {

@@ -10,9 +10,9 @@ const ID = '6f3c2d1e-0a4b-4c5d-8e9f-0123456789ab';
 function source(rows: { id: string; sortKey?: unknown }[]) {
   const calls: { where: string; params: unknown[] }[] = [];
   const fake: PageSource<{ id: string; sortKey?: unknown }> = {
-    list: (query) => {
-      calls.push({ where: query.where, params: query.params });
-      return Promise.resolve(rows.slice(0, query.limit));
+    page: (query) => {
+      calls.push({ where: query.pageWhere ?? query.where, params: query.pageParams ?? query.params });
+      return Promise.resolve({ rows: rows.slice(0, query.limit), ...(query.total ? { total: rows.length } : {}) });
     },
     count: () => Promise.resolve(rows.length),
   };

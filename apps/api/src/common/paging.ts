@@ -1,28 +1,33 @@
-import { classifyDatabaseError, compileFilter, compileSortKey, SortKey, SqlParams } from '@roster/db';
+import {
+  classifyDatabaseError,
+  compileFilter,
+  compileSortKey,
+  DEFAULT_PAGE_KEY,
+  keysetAfter,
+  PageKey,
+  pageOrder,
+  PageQuery,
+  PageRows,
+  SortKey,
+  SqlParams,
+} from '@roster/db';
 import { AttributeType, canonicalDateTime, ResourceTypeName, SchemaRegistry, ScimError } from '@roster/scim';
 import { createHash } from 'node:crypto';
-import { Bookmark, PAGE_BOOKMARKS } from './bookmarks';
+import { PAGE_BOOKMARKS } from './bookmarks';
 import { CursorCodec } from './cursors';
 import { ListRequest } from './list-query';
 
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
-/** What a resource table offers the pager: one page of rows and a count, for a compiled query. */
+/** What a resource table offers the pager: one page of rows (with its total and stamp when asked), and a count. */
 export interface PageSource<Row extends { id: string; sortKey?: unknown }> {
-  list(query: {
-    where: string;
-    params: unknown[];
-    orderBy: string;
-    limit: number;
-    offset: number;
-    sortKey: string;
-  }): Promise<Row[]>;
+  page(query: PageQuery): Promise<PageRows<Row>>;
   count(where: string, params: unknown[]): Promise<number>;
   /**
-   * Changes whenever the table's rows do (its row count and latest modification): startIndex
-   * bookmarks (common/bookmarks.ts) serve only while it stays the same.
+   * Whether the table has a stamp (its row count and latest modification) that changes whenever
+   * its rows do: startIndex bookmarks (common/bookmarks.ts) serve only while it stays the same.
    */
-  stamp?(): Promise<string>;
+  stamps?: boolean;
 }
 
 export interface Page<Row> {
@@ -86,13 +91,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what PostgreSQL text cannot hold
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const CAST: Partial<Record<AttributeType, string>> = {
-  dateTime: 'timestamptz',
-  integer: 'numeric',
-  decimal: 'numeric',
-  boolean: 'boolean',
-};
-
 /**
  * Runs a list request in the database: the filter and sort compile to SQL, and pages are
  * either index-based (startIndex/count, RFC 7644 §3.4.2.4) or keyset cursors (RFC 9865). The
@@ -133,53 +131,63 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
   const where = request.filter ? compileFilter(request.filter, context) : 'true';
   // The default key is a NOT NULL column: its keyset is one row comparison, and its order needs no
   // NULLS clause, so both match users_created_idx / groups_created_idx in either direction.
-  const key: SortKey & { notNull?: boolean } = request.sortBy
-    ? compileSortKey(request.sortBy, context)
-    : { sql: 'r.created', type: 'dateTime', notNull: true };
+  const key: PageKey = request.sortBy ? compileSortKey(request.sortBy, context) : DEFAULT_PAGE_KEY;
   const filterParams = [...params.values];
 
   if (request.cursor === undefined) {
     // Memberships change without touching the rows' stamp: such queries are always read by OFFSET.
     // A walk starts at 1 and goes on from bookmarks; a page anywhere else reads no stamp.
     const scope =
-      request.count > 0 && source.stamp !== undefined && !where.includes('group_members')
+      request.count > 0 && source.stamps && !where.includes('group_members')
         ? `${options.baseUrl}|${queryFingerprint(options.resourceType, request)}|${request.count}`
         : undefined;
-    const walking = scope !== undefined && (request.startIndex === 1 || PAGE_BOOKMARKS.has(scope, request.startIndex));
-    const [totalResults, tableStamp] = await Promise.all([
-      source.count(where, filterParams),
-      walking ? source.stamp?.() : undefined,
-    ]);
     if (request.count === 0) {
-      return { rows: [], totalResults, startIndex: request.startIndex };
+      return { rows: [], totalResults: await source.count(where, filterParams), startIndex: request.startIndex };
     }
-    const direction = request.descending ? 'DESC' : 'ASC';
-    const orderBy = `${key.sql} ${direction}${key.notNull ? '' : ' NULLS LAST'}, r.id ${direction}`;
-    const stamp = `${totalResults}|${tableStamp}`;
-    const mark =
-      scope && tableStamp !== undefined && request.startIndex > 1
-        ? PAGE_BOOKMARKS.take(scope, request.startIndex, stamp)
-        : undefined;
-    const rows = mark
-      ? await source.list({
-          where: `(${where}) AND ${keysetAfter(key, mark, request.descending ?? false, false, params)}`,
-          params: [...params.values],
-          orderBy,
-          limit: request.count,
-          offset: 0,
-          sortKey: key.sql,
-        })
-      : await source.list({
-          where,
-          params: filterParams,
-          orderBy,
-          limit: request.count,
-          offset: request.startIndex - 1,
-          sortKey: key.sql,
-        });
+    const descending = request.descending ?? false;
+    const orderBy = pageOrder(key, descending);
+    // A bookmark is taken optimistically and checked against the stamp read with its page: in the
+    // rare case the data changed meanwhile, the page is read again by OFFSET.
+    const mark = scope && request.startIndex > 1 ? PAGE_BOOKMARKS.peek(scope, request.startIndex) : undefined;
+    const byOffset = (stamp?: 'always' | 'ifMore') =>
+      source.page({
+        where,
+        params: filterParams,
+        orderBy,
+        limit: request.count,
+        offset: request.startIndex - 1,
+        sortKey: key.sql,
+        total: true,
+        ...(stamp ? { stamp } : {}),
+      });
+    let read: PageRows<Row>;
+    if (mark) {
+      read = await source.page({
+        where,
+        params: filterParams,
+        pageWhere: `(${where}) AND ${keysetAfter(key, mark, descending, false, params)}`,
+        pageParams: [...params.values],
+        orderBy,
+        limit: request.count,
+        offset: 0,
+        sortKey: key.sql,
+        total: true,
+        stamp: 'always',
+      });
+      if (read.stamp === undefined || !PAGE_BOOKMARKS.take(scope!, request.startIndex, `${read.total}|${read.stamp}`)) {
+        read = await byOffset('always');
+      }
+    } else {
+      read = await byOffset(scope && request.startIndex === 1 ? 'ifMore' : undefined);
+    }
+    const { rows } = read;
+    const totalResults = read.total ?? 0;
     const last = rows[rows.length - 1];
-    if (scope && tableStamp !== undefined && last && rows.length === request.count) {
-      PAGE_BOOKMARKS.leave(scope, request.startIndex + rows.length, stamp, { k: keyValue(last.sortKey), i: last.id });
+    if (scope && read.stamp !== undefined && last && rows.length === request.count) {
+      PAGE_BOOKMARKS.leave(scope, request.startIndex + rows.length, `${totalResults}|${read.stamp}`, {
+        k: keyValue(last.sortKey),
+        i: last.id,
+      });
     }
     return { rows, totalResults, startIndex: request.startIndex };
   }
@@ -190,27 +198,33 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
       ? undefined
       : decodeCursor(request.cursor, fingerprint, options.cursorTimeoutSeconds, options.cursors);
   // Counting a million rows costs more than the page itself: count once, on the first page.
-  const totalResults = typeof state?.n === 'number' ? state.n : await source.count(where, filterParams);
+  const known = typeof state?.n === 'number' ? state.n : undefined;
   if (request.count === 0) {
-    return { rows: [], totalResults };
+    return { rows: [], totalResults: known ?? (await source.count(where, filterParams)) };
   }
   const backwards = state?.d === 'p';
   // Reading backwards means reversing the order, then the page.
   const descending = request.descending !== backwards;
-  const direction = descending ? 'DESC' : 'ASC';
   if (state && !keyFits(state.k, key)) {
     throw ScimError.badRequest('invalidCursor', 'The cursor is not one this server issued.');
   }
-  const keyset = state ? keysetAfter(key, state, descending, backwards, params) : 'true';
-  const nulls = key.notNull ? '' : backwards ? ' NULLS FIRST' : ' NULLS LAST';
-  const fetched = await source.list({
-    where: `(${where}) AND ${keyset}`,
-    params: [...params.values],
-    orderBy: `${key.sql} ${direction}${nulls}, r.id ${direction}`,
+  const read = await source.page({
+    where,
+    params: filterParams,
+    ...(state
+      ? {
+          pageWhere: `(${where}) AND ${keysetAfter(key, state, descending, backwards, params)}`,
+          pageParams: [...params.values],
+        }
+      : {}),
+    orderBy: pageOrder(key, descending, backwards),
     limit: request.count + 1,
     offset: 0,
     sortKey: key.sql,
+    total: known === undefined,
   });
+  const fetched = read.rows;
+  const totalResults = known ?? read.total ?? 0;
   const more = fetched.length > request.count;
   const rows = fetched.slice(0, request.count);
   if (backwards) {
@@ -246,31 +260,6 @@ async function readPage<Row extends { id: string; sortKey?: unknown }>(
         }
       : {}),
   };
-}
-
-/** The rows after (or, reading backwards, before) the row with sort key `k` and id `i`, in the page order. */
-function keysetAfter(
-  key: SortKey & { notNull?: boolean },
-  { k: value, i }: Bookmark,
-  descending: boolean,
-  backwards: boolean,
-  params: SqlParams,
-): string {
-  const cast = CAST[key.type] ? `::${CAST[key.type]}` : '';
-  const id = params.add(i);
-  const after = descending ? '<' : '>';
-  // NULL keys sort last in both directions; reading backwards they therefore come first.
-  if (key.notNull && value !== null) {
-    return `((${key.sql}, r.id) ${after} (${params.add(value)}${cast}, ${id}::uuid))`;
-  }
-  if (value === null) {
-    return backwards
-      ? `(${key.sql} IS NOT NULL OR r.id ${after} ${id}::uuid)`
-      : `(${key.sql} IS NULL AND r.id ${after} ${id}::uuid)`;
-  }
-  const k = params.add(value);
-  const nullClause = backwards ? '' : ` OR ${key.sql} IS NULL`;
-  return `((${key.sql} ${after} ${k}${cast}) OR (${key.sql} = ${k}${cast} AND r.id ${after} ${id}::uuid)${nullClause})`;
 }
 
 /**

@@ -95,6 +95,15 @@ export class EventsService {
   }
 
   /**
+   * The rows `append` would write for `drafts`, for a write the store makes in one statement with
+   * its events (UsersService's one-round-trip update): same rows, same actor.
+   */
+  rows(drafts: EventDraft[], as?: Pick<Actor, 'kind' | 'id' | 'name'>): EventRow[] {
+    const actor = { ...currentActor(), ...as };
+    return drafts.map((d) => toRow(d, actor));
+  }
+
+  /**
    * The event of one user write: created (no `before`), deleted (no `after`), or updated /
    * deactivated / reactivated; nothing when nothing changed.
    */

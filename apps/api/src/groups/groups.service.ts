@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   bindQueryScope,
-  compileMemberCondition,
   GroupRecord,
   GroupsRepository,
   GroupWrite,
@@ -9,9 +8,7 @@ import {
   MemberKey,
   MemberRow,
   MemberType,
-  Prisma,
-  PrismaService,
-  SqlParams,
+  StoreTransaction,
 } from '@roster/db';
 import {
   applyPatch,
@@ -35,10 +32,11 @@ import { Readable } from 'node:stream';
 import { CursorCodec } from '../common/cursors';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
-import { fetchPage, toListResponse } from '../common/paging';
+import { fetchPage, PageSource, toListResponse } from '../common/paging';
 import { APP_CONFIG, AppConfig } from '../config';
 import {
   EventsService,
+  groupDrafts,
   MemberChanges,
   memberChanges,
   mergeMemberChanges,
@@ -57,6 +55,9 @@ export interface GroupResult {
   members?: 'inline' | 'stream';
 }
 
+/** Optimistic document-only PATCHes of one group (read, compute, conditional write) before the row lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
 /** Members are streamed from the database in pages of this size. */
 const MEMBER_PAGE = 5000;
 
@@ -71,7 +72,6 @@ export class GroupsService {
 
   constructor(
     private readonly groups: GroupsRepository,
-    private readonly prisma: PrismaService,
     private readonly registry: SchemaRegistry,
     private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -172,7 +172,7 @@ export class GroupsService {
   async create(body: unknown, projected: Projected = {}): Promise<GroupResult> {
     const { write, members } = this.input(body, 'create');
     const record = await this.uniquely(write.displayName, () =>
-      this.prisma.transaction(async (tx) => {
+      this.groups.transaction(async (tx) => {
         const id = randomUUID();
         const now = new Date();
         const created = await this.groups.insert(tx, id, write, now);
@@ -213,6 +213,15 @@ export class GroupsService {
   async patch(id: string, body: unknown, ifMatch: string | undefined, projected: Projected = {}): Promise<GroupResult> {
     const operations = parsePatchRequest(body);
     let displayName = '';
+    const optimistic = isResourceId(id)
+      ? await this.uniquely(
+          () => displayName,
+          () => this.patchDocument(id, operations, ifMatch, (name) => (displayName = name)),
+        )
+      : undefined;
+    if (optimistic) {
+      return this.result(optimistic, projected);
+    }
     const record = await this.mutate(
       id,
       ifMatch,
@@ -241,11 +250,55 @@ export class GroupsService {
     return this.result(record, projected);
   }
 
+  /**
+   * A PATCH that changes only the group's document (displayName, externalId, extensions: what Entra
+   * ID sends most), written like a user's (UsersService.mutate): the row read, the patch applied,
+   * and one statement that writes it with its event only at the version read; a lost race reads
+   * again (412 with If-Match, 404 when gone). Undefined when the PATCH changes members, or keeps
+   * losing races: the locked transaction then runs it.
+   */
+  private async patchDocument(
+    id: string,
+    operations: ReturnType<typeof parsePatchRequest>,
+    ifMatch: string | undefined,
+    named: (displayName: string) => void,
+  ): Promise<GroupRecord | undefined> {
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const current = await this.groups.findById(id);
+      if (!current) {
+        throw ScimError.notFound(`Group ${id} not found.`);
+      }
+      assertIfMatch(ifMatch, current.version);
+      const result = applyPatch(this.registry, 'Group', current.doc, operations);
+      if (result.memberOps.length) {
+        return undefined;
+      }
+      if (sameJson(result.doc, current.doc)) {
+        return current;
+      }
+      const { write } = this.input(result.doc, 'replace');
+      named(write.displayName);
+      checkImmutable(this.registry, 'Group', current.doc, write.doc);
+      const now = new Date();
+      const after: GroupRecord = { ...current, ...write, version: current.version + 1, lastModified: now };
+      const updated = await this.groups.updateIfVersion(
+        current,
+        write,
+        now,
+        this.events.rows(groupDrafts(current, after, NO_MEMBER_CHANGES, false)),
+      );
+      if (updated) {
+        return updated;
+      }
+    }
+    return undefined;
+  }
+
   async delete(id: string, ifMatch: string | undefined): Promise<void> {
     if (!isResourceId(id)) {
       throw ScimError.notFound(`Group ${id} not found.`);
     }
-    await this.prisma.transaction(async (tx) => {
+    await this.groups.transaction(async (tx) => {
       const current = await this.groups.findByIdForUpdate(tx, id);
       if (!current) {
         throw ScimError.notFound(`Group ${id} not found.`);
@@ -279,7 +332,12 @@ export class GroupsService {
   }
 
   private page(request: ListRequest) {
-    return fetchPage(request, this.groups, {
+    const source: PageSource<GroupRecord & { sortKey?: unknown }> = {
+      page: (query) => this.groups.page(query),
+      count: (where, params) => this.groups.count(where, params),
+      stamps: true,
+    };
+    return fetchPage(request, source, {
       registry: this.registry,
       resourceType: 'Group',
       baseUrl: this.baseUrl,
@@ -289,12 +347,7 @@ export class GroupsService {
     });
   }
 
-  private async applyMemberOp(
-    tx: Prisma.TransactionClient,
-    groupId: string,
-    op: MemberOp,
-    now: Date,
-  ): Promise<MemberChanges> {
+  private async applyMemberOp(tx: StoreTransaction, groupId: string, op: MemberOp, now: Date): Promise<MemberChanges> {
     switch (op.kind) {
       case 'add':
         return memberChanges(
@@ -321,21 +374,19 @@ export class GroupsService {
         );
       case 'removeAll':
         return memberChanges(undefined, await this.groups.removeAllMembers(tx, groupId));
-      case 'removeWhere': {
-        const params = new SqlParams();
-        const condition = compileMemberCondition(op.filter, {
-          registry: this.registry,
-          resourceType: 'Group',
-          params,
-          baseUrl: this.baseUrl,
-        });
-        return memberChanges(undefined, await this.groups.removeMembersWhere(tx, groupId, condition, params.values));
-      }
+      case 'removeWhere':
+        return memberChanges(
+          undefined,
+          await this.groups.removeMembersWhere(tx, groupId, op.filter, {
+            registry: this.registry,
+            baseUrl: this.baseUrl,
+          }),
+        );
     }
   }
 
   /** Checks that every member names an existing user or group, of the stated type, without a cycle. */
-  private async resolveMembers(tx: Prisma.TransactionClient, groupId: string, refs: MemberRef[]): Promise<MemberKey[]> {
+  private async resolveMembers(tx: StoreTransaction, groupId: string, refs: MemberRef[]): Promise<MemberKey[]> {
     if (refs.length > MAX_MEMBERS_PER_REQUEST) {
       throw ScimError.badRequest(
         'invalidValue',
@@ -394,13 +445,13 @@ export class GroupsService {
     id: string,
     ifMatch: string | undefined,
     displayName: string | (() => string),
-    change: (tx: Prisma.TransactionClient, current: GroupRecord) => Promise<GroupRecord>,
+    change: (tx: StoreTransaction, current: GroupRecord) => Promise<GroupRecord>,
   ): Promise<GroupRecord> {
     if (!isResourceId(id)) {
       throw ScimError.notFound(`Group ${id} not found.`);
     }
     return this.uniquely(displayName, () =>
-      this.prisma.transaction(async (tx) => {
+      this.groups.transaction(async (tx) => {
         const current = await this.groups.findByIdForUpdate(tx, id);
         if (!current) {
           throw ScimError.notFound(`Group ${id} not found.`);
@@ -511,6 +562,16 @@ export class GroupsService {
       await this.events.group(tx, current, updated, NO_MEMBER_CHANGES, true);
       return updated;
     });
+  }
+
+  /** How many members a group has (MCP answers say it beside a page of them). */
+  memberCount(groupId: string): Promise<number> {
+    return this.groups.memberCount(groupId);
+  }
+
+  /** One page of a group's members in member-id order after `afterId`, read for the current request. */
+  memberPage(groupId: string, afterId: string | undefined, limit: number): Promise<MemberRow[]> {
+    return this.groups.memberPage(groupId, afterId, limit);
   }
 
   /** Members of a group as a plain array (for MCP and Bulk responses that are small by construction). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GroupsRepository, MemberRow } from '@roster/db';
+import type { MemberRow } from '@roster/db';
 import {
   GROUP_SCHEMA,
   isPlainObject,
@@ -65,7 +65,6 @@ export class McpDirectory {
   constructor(
     private readonly users: UsersService,
     private readonly groups: GroupsService,
-    private readonly groupRows: GroupsRepository,
   ) {}
 
   async whoami(caller: McpCaller): Promise<Doc> {
@@ -219,7 +218,7 @@ export class McpDirectory {
     return {
       group: summarizeGroup(result.resource),
       etag: etag(result.version),
-      memberCount: await this.groupRows.memberCount(id),
+      memberCount: await this.groups.memberCount(id),
     };
   }
 
@@ -237,7 +236,7 @@ export class McpDirectory {
     return {
       group: summarizeGroup(result.resource),
       etag: etag(result.version),
-      memberCount: await this.groupRows.memberCount(String(result.resource.id)),
+      memberCount: await this.groups.memberCount(String(result.resource.id)),
     };
   }
 
@@ -312,8 +311,8 @@ export class McpDirectory {
   ): Promise<{ total: number; members: Doc[]; next?: string }> {
     // GroupsService streams all members or none; a page of them is read the way its stream reads them.
     const [rows, total] = await Promise.all([
-      this.groupRows.memberPage(groupId, after, limit + 1),
-      this.groupRows.memberCount(groupId),
+      this.groups.memberPage(groupId, after, limit + 1),
+      this.groups.memberCount(groupId),
     ]);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

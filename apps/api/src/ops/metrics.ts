@@ -10,7 +10,16 @@ interface PoolCounts {
 
 /** `SELECT`, `INSERT`, ...: the statement's first keyword, so the label stays bounded. */
 export function sqlOperation(sql: string): string {
-  const word = /^\s*(?:with\b[\s\S]*?\)\s*)?([a-z]+)/i.exec(sql)?.[1]?.toLowerCase() ?? 'other';
+  if (/^\s*with\b/i.test(sql)) {
+    // A statement with CTEs is named by its first data-modifying CTE (`WITH u AS (UPDATE ...)` is
+    // an update, whatever its main SELECT returns), or is a select.
+    const verbs = [
+      ...sql.matchAll(/\bas\s+(?:not\s+)?(?:materialized\s+)?\(\s*(select|insert|update|delete|values)\b/gi),
+    ];
+    const writes = verbs.map((m) => m[1].toLowerCase()).find((v) => v !== 'select' && v !== 'values');
+    return writes ?? 'select';
+  }
+  const word = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toLowerCase() ?? 'other';
   return ['select', 'insert', 'update', 'delete', 'begin', 'commit', 'rollback'].includes(word) ? word : 'other';
 }
 

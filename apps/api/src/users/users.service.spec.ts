@@ -1,4 +1,4 @@
-import { GroupMembershipRow, PrismaService, UserRecord, UsersRepository } from '@roster/db';
+import { GroupMembershipRow, UserRecord, UsersRepository } from '@roster/db';
 import { SchemaRegistry } from '@roster/scim';
 import { Readable } from 'node:stream';
 import { CursorCodec } from '../common/cursors';
@@ -37,8 +37,11 @@ function setup() {
   const calls: string[][] = [];
   const users = {
     count: () => Promise.resolve(records.length),
-    list: (query: { limit: number; offset: number }) =>
-      Promise.resolve(records.slice(query.offset, query.offset + query.limit)),
+    page: (query: { limit: number; offset: number; total?: boolean }) =>
+      Promise.resolve({
+        rows: records.slice(query.offset, query.offset + query.limit),
+        ...(query.total ? { total: records.length } : {}),
+      }),
     displayNames: () => Promise.resolve(new Map()),
     memberships: (ids: string[]) => {
       calls.push(ids);
@@ -64,7 +67,6 @@ function setup() {
   };
   const service = new UsersService(
     users as unknown as UsersRepository,
-    {} as PrismaService,
     new SchemaRegistry(),
     new CursorCodec(Buffer.alloc(32, 3)),
     loadConfig({}),

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   bindQueryScope,
+  INLINE_GROUPS_MAX,
   isUniqueViolation,
-  PrismaService,
   UserEmailRow,
   UserRecord,
   UsersRepository,
@@ -27,11 +27,11 @@ import { Readable } from 'node:stream';
 import { CursorCodec } from '../common/cursors';
 import { assertIfMatch, isResourceId } from '../common/etag';
 import { ListRequest, Projected } from '../common/list-query';
-import { fetchPage, ListResponse, toListResponse } from '../common/paging';
+import { fetchPage, ListResponse, PageSource, toListResponse } from '../common/paging';
 import { hashPassword } from '../common/password';
 import { revokeUserAccess } from '../auth/deprovision';
 import { APP_CONFIG, AppConfig } from '../config';
-import { EventsService } from '../events/events.service';
+import { EventsService, userDrafts } from '../events/events.service';
 import { throwIfExtensionConflict } from '../schemas/extension-conflict';
 
 export interface UserResult {
@@ -52,6 +52,9 @@ export interface CreatedUser {
 /** A created user, or what `create` would have thrown for that body (a ScimError, or a database failure). */
 export type CreateOutcome = CreatedUser | { error: unknown };
 
+/** Optimistic writes of one user (read, compute, conditional write) before falling back to a row lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
 /** Users rendered at once in a list: one memberships statement each, and the most a list holds in memory. */
 export const RENDER_CHUNK = 50;
 
@@ -65,7 +68,6 @@ export class UsersService {
 
   constructor(
     private readonly users: UsersRepository,
-    private readonly prisma: PrismaService,
     private readonly registry: SchemaRegistry,
     private readonly cursors: CursorCodec,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -123,7 +125,7 @@ export class UsersService {
     try {
       const now = new Date();
       if (valid.length > 0) {
-        await this.prisma.transaction(async (tx) => {
+        await this.users.transaction(async (tx) => {
           await this.users.insertMany(tx, valid, now);
           await this.events.usersCreated(tx, valid);
         });
@@ -194,7 +196,7 @@ export class UsersService {
     if (!isResourceId(id)) {
       throw ScimError.notFound(`User ${id} not found.`);
     }
-    await this.prisma.transaction(async (tx) => {
+    await this.users.transaction(async (tx) => {
       const current = await this.users.findByIdForUpdate(tx, id);
       if (!current) {
         throw ScimError.notFound(`User ${id} not found.`);
@@ -208,8 +210,8 @@ export class UsersService {
 
   /** A list response in memory, for callers that need an object (MCP, Bulk); HTTP streams large pages. */
   async list(request: ListRequest): Promise<ListResult> {
-    const page = await this.page(request);
     const projection = this.projection(request);
+    const page = await this.page(request, projection);
     const resources: Record<string, unknown>[] = [];
     for (let start = 0; start < page.rows.length; start += RENDER_CHUNK) {
       resources.push(...(await this.render(page.rows.slice(start, start + RENDER_CHUNK), projection)));
@@ -224,8 +226,8 @@ export class UsersService {
    * the stream is read as the client reads, so a slow client holds one chunk, not the page.
    */
   async listForHttp(request: ListRequest): Promise<ListResult | Readable> {
-    const page = await this.page(request);
     const projection = this.projection(request);
+    const page = await this.page(request, projection);
     if (page.rows.length <= RENDER_CHUNK) {
       return toListResponse(page, await this.render(page.rows, projection));
     }
@@ -243,8 +245,15 @@ export class UsersService {
     return Readable.from(chunks());
   }
 
-  private page(request: ListRequest) {
-    return fetchPage(request, this.users, {
+  /** One page; a page of up to INLINE_GROUPS_MAX users reads its users' groups in the same statement. */
+  private page(request: ListRequest, projection: Projection) {
+    const withGroups = projection.wants('groups') && request.count <= INLINE_GROUPS_MAX;
+    const source: PageSource<UserRecord & { sortKey?: unknown }> = {
+      page: (query) => this.users.page({ ...query, withGroups }),
+      count: (where, params) => this.users.count(where, params),
+      stamps: true,
+    };
+    return fetchPage(request, source, {
       registry: this.registry,
       resourceType: 'User',
       baseUrl: this.baseUrl,
@@ -255,9 +264,15 @@ export class UsersService {
   }
 
   /**
-   * Read-modify-write under a row lock: concurrent writers to one user queue up instead of
-   * overwriting each other, and If-Match is checked against the locked version.
-   * `change` returns undefined when nothing is to be written.
+   * Read-modify-write in one round trip per step (issue 12 item 5): the row is read with its
+   * groups (one statement), If-Match is checked against that version, the new document computed,
+   * and written with one statement that applies only if the version is still the one read
+   * (`updateIfVersion`: the row, changed email rows and the change event together). A lost race
+   * (another writer in between) reads again: If-Match then fails with 412 as it should, a deleted
+   * row is 404, and otherwise the change is computed again on the new state. After
+   * OPTIMISTIC_ATTEMPTS lost races, and for a deactivation (its revocation cascade needs a
+   * transaction), the write runs under a row lock instead. `change` returns undefined when nothing
+   * is to be written.
    */
   private async mutate(
     id: string,
@@ -270,26 +285,64 @@ export class UsersService {
     let write: UserWrite | undefined;
     return this.uniquely(
       () => write,
-      () =>
-        this.prisma.transaction(async (tx) => {
-          const current = await this.users.findByIdForUpdateWithGroups(tx, id);
+      async () => {
+        for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+          const current = await this.users.findByIdWithGroups(id);
           if (!current) {
             throw ScimError.notFound(`User ${id} not found.`);
           }
           assertIfMatch(ifMatch, current.version);
           write = await change(current);
-          if (write && current.active && !write.active) {
-            await revokeUserAccess(tx, id);
+          if (!write) {
+            return current;
           }
-          const updated = write
-            ? await this.users.update(tx, current, write, new Date(), {
-                emailsChanged: !sameEmails(emailRows(current.doc), write.emails),
-              })
-            : current;
-          await this.events.user(tx, current, updated);
-          return updated;
-        }),
+          if (current.active && !write.active) {
+            break;
+          }
+          const now = new Date();
+          const after: UserRecord = { ...current, ...write, version: current.version + 1, lastModified: now };
+          const updated = await this.users.updateIfVersion(
+            current,
+            write,
+            now,
+            this.events.rows(userDrafts(current, after)),
+            { emailsChanged: !sameEmails(emailRows(current.doc), write.emails) },
+          );
+          if (updated) {
+            return updated;
+          }
+        }
+        return this.mutateLocked(id, ifMatch, change, (w) => (write = w));
+      },
     );
+  }
+
+  /** The same change under a row lock, in a transaction (deactivation's revocations, a contended row). */
+  private mutateLocked(
+    id: string,
+    ifMatch: string | undefined,
+    change: (current: UserRecord) => Promise<UserWrite | undefined>,
+    written: (write: UserWrite | undefined) => void,
+  ): Promise<UserRecord> {
+    return this.users.transaction(async (tx) => {
+      const current = await this.users.findByIdForUpdateWithGroups(tx, id);
+      if (!current) {
+        throw ScimError.notFound(`User ${id} not found.`);
+      }
+      assertIfMatch(ifMatch, current.version);
+      const write = await change(current);
+      written(write);
+      if (write && current.active && !write.active) {
+        await revokeUserAccess(tx, id);
+      }
+      const updated = write
+        ? await this.users.update(tx, current, write, new Date(), {
+            emailsChanged: !sameEmails(emailRows(current.doc), write.emails),
+          })
+        : current;
+      await this.events.user(tx, current, updated);
+      return updated;
+    });
   }
 
   /** A create body as the row to insert: normalised, validated, its password hashed. */
@@ -302,7 +355,7 @@ export class UsersService {
 
   private insertOne(write: UserWrite, id: string = randomUUID()): Promise<UserRecord> {
     return this.uniquely(write, () =>
-      this.prisma.transaction(async (tx) => {
+      this.users.transaction(async (tx) => {
         const record = await this.users.insert(tx, id, write, new Date());
         await this.events.user(tx, undefined, record);
         return record;

@@ -74,31 +74,7 @@ export class EventsRepository {
     if (!rows.length) {
       return;
     }
-    await tx.$executeRawUnsafe(
-      `INSERT INTO events (time, type, resource_type, resource_id, version, changes, detail, actor_kind, actor_id,
-         actor_name, request_id, client_address, user_agent)
-       SELECT clock_timestamp(), e->>'type', e->>'resource_type', e->>'resource_id', (e->>'version')::int,
-         coalesce(e->'changes', '[]'::jsonb), nullif(e->'detail', 'null'::jsonb), e->>'actor_kind', e->>'actor_id',
-         e->>'actor_name', e->>'request_id', e->>'client_address', e->>'user_agent'
-       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, ord)
-       ORDER BY x.ord`,
-      JSON.stringify(
-        rows.map((r) => ({
-          type: r.type,
-          resource_type: r.resourceType,
-          resource_id: r.resourceId,
-          version: r.version,
-          changes: r.changes,
-          detail: r.detail,
-          actor_kind: r.actorKind,
-          actor_id: r.actorId,
-          actor_name: r.actorName,
-          request_id: r.requestId,
-          client_address: r.clientAddress,
-          user_agent: r.userAgent,
-        })),
-      ),
-    );
+    await tx.$executeRawUnsafe(eventsInsertSql('$1'), eventsJson(rows));
   }
 
   /**
@@ -264,4 +240,38 @@ export function changeList(stored: unknown): unknown[] {
     changes.push({ path: 'password' });
   }
   return changes;
+}
+
+/**
+ * The INSERT of event rows passed as one JSON array parameter (`param`, see eventsJson), in their
+ * order; with `from`, one copy per row of that relation (a write's `RETURNING` CTE: the events exist
+ * exactly when the write did, in the same statement).
+ */
+export function eventsInsertSql(param: string, from?: string): string {
+  return `INSERT INTO events (time, type, resource_type, resource_id, version, changes, detail, actor_kind, actor_id,
+         actor_name, request_id, client_address, user_agent)
+       SELECT clock_timestamp(), e->>'type', e->>'resource_type', e->>'resource_id', (e->>'version')::int,
+         coalesce(e->'changes', '[]'::jsonb), nullif(e->'detail', 'null'::jsonb), e->>'actor_kind', e->>'actor_id',
+         e->>'actor_name', e->>'request_id', e->>'client_address', e->>'user_agent'
+       FROM ${from ? `${from}, ` : ''}jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS x(e, ord)
+       ORDER BY x.ord`;
+}
+
+export function eventsJson(rows: EventRow[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      type: r.type,
+      resource_type: r.resourceType,
+      resource_id: r.resourceId,
+      version: r.version,
+      changes: r.changes,
+      detail: r.detail,
+      actor_kind: r.actorKind,
+      actor_id: r.actorId,
+      actor_name: r.actorName,
+      request_id: r.requestId,
+      client_address: r.clientAddress,
+      user_agent: r.userAgent,
+    })),
+  );
 }

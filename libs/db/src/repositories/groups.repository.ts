@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { Filter } from '@roster/scim';
+import { compileMemberCondition, SqlCompileContext, SqlParams } from '../filter-sql';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
-import { isUnfiltered, RESOURCE_COUNT_SQL, stampSql } from '../resource-counts';
-import { ListQuery } from './users.repository';
+import { EventRow, eventsInsertSql, eventsJson } from './events.repository';
+import { StoreTransaction, storeTransaction } from '../store/transaction';
+import { countRows, PageQuery, PageRows, PageTable, readPage } from '../store/pages';
 
 export interface GroupRecord {
   id: string;
@@ -66,6 +69,8 @@ const SELECT_MEMBER = `m.group_id::text AS "groupId", m.member_id::text AS "memb
   coalesce(m.display, u.display_name, u.user_name::text, g.display_name::text) AS display
   FROM group_members m LEFT JOIN users u ON u.id = m.user_id LEFT JOIN groups g ON g.id = m.child_group_id`;
 
+const GROUPS: PageTable = { table: 'groups', resourceType: 'Group', select: SELECT_GROUP };
+
 /**
  * Groups and their membership rows. Membership only ever changes by deltas (insert what is
  * missing, delete what is named), never by rewriting a member list, so its cost follows the size
@@ -74,6 +79,11 @@ const SELECT_MEMBER = `m.group_id::text AS "groupId", m.member_id::text AS "memb
 @Injectable()
 export class GroupsRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** One transaction for a write that needs one (row locks, member deltas, revocations), retried on a conflict. */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return storeTransaction(this.prisma, work);
+  }
 
   async findById(id: string, db: Db = this.prisma.client): Promise<GroupRecord | undefined> {
     const rows = await db.$queryRawUnsafe<GroupRecord[]>(
@@ -124,6 +134,40 @@ export class GroupsRepository {
     return { ...current, ...write, version: current.version + 1, lastModified: now };
   }
 
+  /**
+   * Writes a new document of a group in ONE statement, with its change events, only if the row
+   * still has the version it was read with (see UsersRepository.updateIfVersion). Undefined when
+   * the version moved or the row is gone.
+   */
+  async updateIfVersion(
+    current: GroupRecord,
+    write: GroupWrite,
+    now: Date,
+    events: EventRow[],
+  ): Promise<GroupRecord | undefined> {
+    const params: unknown[] = [
+      current.id,
+      current.version,
+      write.displayName,
+      write.externalId,
+      JSON.stringify(write.doc),
+      now.toISOString(),
+    ];
+    const ctes = [
+      `u AS (UPDATE groups SET display_name = $3, external_id = $4, doc = $5::jsonb, version = version + 1,
+         last_modified = $6::timestamptz WHERE id = $1::uuid AND version = $2 RETURNING id, version)`,
+    ];
+    if (events.length) {
+      params.push(eventsJson(events));
+      ctes.push(`ev AS (${eventsInsertSql(`$${params.length}`, 'u')})`);
+    }
+    const rows = await this.prisma.writes.query<{ version: number }>(
+      `WITH ${ctes.join(',\n')} SELECT version FROM u`,
+      params,
+    );
+    return rows.length ? { ...current, ...write, version: Number(rows[0].version), lastModified: now } : undefined;
+  }
+
   /** A membership change is a change of the group: new version, new lastModified. */
   async touch(db: Prisma.TransactionClient, current: GroupRecord, now: Date): Promise<GroupRecord> {
     await db.$executeRawUnsafe(
@@ -138,30 +182,13 @@ export class GroupsRepository {
     return (await db.$executeRawUnsafe(`DELETE FROM groups WHERE id = $1::uuid`, id)) > 0;
   }
 
-  async list(query: ListQuery): Promise<(GroupRecord & { sortKey?: unknown })[]> {
-    const params = [...query.params, query.limit, query.offset];
-    const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
-    return this.prisma.reads.query<GroupRecord & { sortKey?: unknown }>(
-      `SELECT ${SELECT_GROUP}${sortKey} FROM groups r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
-        `LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
-  }
-
-  /** Changes whenever the groups table's rows do (see resource-counts.ts). */
-  async stamp(): Promise<string> {
-    const rows = await this.prisma.reads.query<{ s: string }>(stampSql('groups'), ['Group']);
-    return rows[0]?.s ?? '';
+  /** One page of groups in one statement (see store/pages.ts). */
+  async page(query: PageQuery): Promise<PageRows<GroupRecord & { sortKey?: unknown }>> {
+    return readPage(this.prisma.reads, GROUPS, query);
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = isUnfiltered(where)
-      ? await this.prisma.reads.query<{ n: bigint | number | string }>(RESOURCE_COUNT_SQL, ['Group'])
-      : await this.prisma.reads.query<{ n: bigint | number | string }>(
-          `SELECT count(*) AS n FROM groups r WHERE ${where}`,
-          params,
-        );
-    return Number(rows[0]?.n ?? 0);
+    return countRows(this.prisma.reads, GROUPS, where, params);
   }
 
   async memberCount(groupId: string, db: Db = this.prisma.client): Promise<number> {
@@ -269,18 +296,20 @@ export class GroupsRepository {
     return { removed, added: await this.addMembers(db, groupId, members, now) };
   }
 
-  /** Deletes the members for which a compiled condition over `e1` (see filter-sql) holds. */
+  /** Deletes the members for which a PATCH path's value filter (`members[...]`) holds, compiled here. */
   async removeMembersWhere(
     db: Prisma.TransactionClient,
     groupId: string,
-    exists: string,
-    params: unknown[],
+    filter: Filter,
+    context: Pick<SqlCompileContext, 'registry' | 'baseUrl'>,
   ): Promise<MemberDelta> {
-    const g = `$${params.length + 1}`;
+    const params = new SqlParams();
+    const exists = compileMemberCondition(filter, { ...context, resourceType: 'Group', params });
+    const g = `$${params.values.length + 1}`;
     return delta(
       db,
       `DELETE FROM group_members d WHERE d.group_id = ${g}::uuid AND EXISTS (SELECT 1 FROM groups r WHERE r.id = d.group_id AND ${exists})`,
-      ...params,
+      ...params.values,
       groupId,
     );
   }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
-import { isUnfiltered, RESOURCE_COUNT_SQL, stampSql } from '../resource-counts';
+import { StoreTransaction, storeTransaction } from '../store/transaction';
+import { EventRow, eventsInsertSql, eventsJson } from './events.repository';
+import { countRows, PageQuery, PageRows, PageTable, readPage } from '../store/pages';
 
 /** What the users table holds for one user; `doc` is the canonical SCIM document. */
 export interface UserRecord {
@@ -35,16 +37,6 @@ export interface UserWrite {
   emails: UserEmailRow[];
 }
 
-export interface ListQuery {
-  where: string;
-  params: unknown[];
-  orderBy: string;
-  limit: number;
-  offset: number;
-  /** Extra expression selected as `sort_key`, for cursors. */
-  sortKey?: string;
-}
-
 export interface GroupMembershipRow {
   userId: string;
   groupId: string;
@@ -65,6 +57,11 @@ const SELECT_USER = `r.id::text AS id, r.user_name::text AS "userName", r.extern
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** One transaction for a write that needs one (row locks, member deltas, revocations), retried on a conflict. */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return storeTransaction(this.prisma, work);
+  }
 
   async findById(id: string, db: Db = this.prisma.client): Promise<UserRecord | undefined> {
     const rows = await db.$queryRawUnsafe<UserRecord[]>(`SELECT ${SELECT_USER} FROM users r WHERE r.id = $1::uuid`, id);
@@ -213,6 +210,61 @@ export class UsersRepository {
   }
 
   /**
+   * Writes a new state of a user in ONE statement, atomic by itself, and only if the row still has
+   * the version it was read with (optimistic concurrency, issue 12 item 5): the UPDATE, the email
+   * rows when `emailsChanged` (upserted by position, the positions past the new list deleted: no
+   * statement touches a row another one does), and the change events, as CTEs of the UPDATE's
+   * RETURNING, so that they exist exactly when the update does. No BEGIN, no COMMIT, no lock held
+   * across round trips. Undefined when the row has another version or is gone: the caller re-reads.
+   */
+  async updateIfVersion(
+    current: UserRecord,
+    write: UserWrite,
+    now: Date,
+    events: EventRow[],
+    { emailsChanged }: { emailsChanged: boolean },
+  ): Promise<UserRecord | undefined> {
+    const params: unknown[] = [
+      current.id,
+      current.version,
+      write.userName,
+      write.externalId,
+      write.displayName,
+      write.active,
+      JSON.stringify(write.doc),
+      write.passwordHash,
+      now.toISOString(),
+    ];
+    const ctes = [
+      `u AS (UPDATE users SET user_name = $3, external_id = $4, display_name = $5, active = $6, doc = $7::jsonb,
+         password_hash = $8, version = version + 1, last_modified = $9::timestamptz
+       WHERE id = $1::uuid AND version = $2 RETURNING id, version)`,
+    ];
+    if (emailsChanged) {
+      params.push(write.emails.length, JSON.stringify(write.emails.map((e, position) => ({ position, ...e }))));
+      ctes.push(
+        `gone AS (DELETE FROM user_emails d USING u WHERE d.user_id = u.id AND d.position >= $10::int)`,
+        `put AS (INSERT INTO user_emails (user_id, position, value, type, "primary")
+         SELECT u.id, x.position, x.value, x.type, x."primary"
+         FROM u, jsonb_to_recordset($11::jsonb) AS x(position int, value text, type text, "primary" boolean)
+         ON CONFLICT (user_id, position) DO UPDATE SET value = excluded.value, type = excluded.type, "primary" = excluded."primary")`,
+      );
+    }
+    if (events.length) {
+      params.push(eventsJson(events));
+      ctes.push(`ev AS (${eventsInsertSql(`$${params.length}`, 'u')})`);
+    }
+    const rows = await this.prisma.writes.query<{ version: number }>(
+      `WITH ${ctes.join(',\n')} SELECT version FROM u`,
+      params,
+    );
+    if (!rows.length) {
+      return undefined;
+    }
+    return { ...current, ...omitEmails(write), version: Number(rows[0].version), lastModified: now };
+  }
+
+  /**
    * Replaces a password hash made with older parameters by one made with the current ones, only
    * if it is still the hash that was verified (a PUT that set a new password meanwhile wins). The
    * password is never part of the representation, so version and lastModified stay as they are.
@@ -232,30 +284,16 @@ export class UsersRepository {
     return count > 0;
   }
 
-  async list(query: ListQuery): Promise<(UserRecord & { sortKey?: unknown })[]> {
-    const params = [...query.params, query.limit, query.offset];
-    const sortKey = query.sortKey ? `, ${query.sortKey} AS "sortKey"` : '';
-    return this.prisma.reads.query<UserRecord & { sortKey?: unknown }>(
-      `SELECT ${SELECT_USER}${sortKey} FROM users r WHERE ${query.where} ORDER BY ${query.orderBy} ` +
-        `LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
-  }
-
-  /** Changes whenever the users table's rows do (see resource-counts.ts). */
-  async stamp(): Promise<string> {
-    const rows = await this.prisma.reads.query<{ s: string }>(stampSql('users'), ['User']);
-    return rows[0]?.s ?? '';
+  /**
+   * One page of users in one statement (see store/pages.ts), with each user's groups when
+   * `withGroups` (a page of at most INLINE_GROUPS_MAX users: larger pages read them per chunk).
+   */
+  async page(query: PageQuery & { withGroups?: boolean }): Promise<PageRows<UserRecord & { sortKey?: unknown }>> {
+    return readPage(this.prisma.reads, query.withGroups ? USERS_WITH_GROUPS : USERS, query);
   }
 
   async count(where: string, params: unknown[]): Promise<number> {
-    const rows = isUnfiltered(where)
-      ? await this.prisma.reads.query<{ n: bigint | number | string }>(RESOURCE_COUNT_SQL, ['User'])
-      : await this.prisma.reads.query<{ n: bigint | number | string }>(
-          `SELECT count(*) AS n FROM users r WHERE ${where}`,
-          params,
-        );
-    return Number(rows[0]?.n ?? 0);
+    return countRows(this.prisma.reads, USERS, where, params);
   }
 
   /** Ids of the given list that exist, for validating references such as group members. */
@@ -320,6 +358,9 @@ SELECT m.user_id::text AS "userId", m.gid::text AS "groupId", n.name AS "display
 FROM m JOIN named n ON n.id = m.gid
 ORDER BY n.rank`;
 
+/** Pages of at most this many users carry their groups in the page statement (a larger page reads them per chunk). */
+export const INLINE_GROUPS_MAX = 200;
+
 /** MEMBERSHIPS_SQL for the row `r` of the statement, as a JSON array column `memberships` in the same order. */
 const GROUPS_OF_ROW = `(SELECT coalesce(jsonb_agg(jsonb_build_object('userId', g."userId", 'groupId', g."groupId",
     'displayName', g."displayName", 'direct', g.direct) ORDER BY g.rank), '[]'::jsonb)
@@ -329,3 +370,6 @@ function omitEmails(write: UserWrite): Omit<UserWrite, 'emails'> {
   const { emails: _emails, ...rest } = write;
   return rest;
 }
+
+const USERS: PageTable = { table: 'users', resourceType: 'User', select: SELECT_USER };
+const USERS_WITH_GROUPS: PageTable = { ...USERS, select: `${SELECT_USER}, ${GROUPS_OF_ROW}` };
