@@ -148,12 +148,20 @@ export class SetPollService {
       }
     }
     const errors: { jti: string; seq: bigint; err: string; description: string | null }[] = [];
-    for (const [jti, error] of Object.entries(request.setErrs)) {
-      const seq = jtiPosition(tag, jti);
+    const reported = Object.entries(request.setErrs);
+    if (reported.length) {
+      // One line per poll, not per SET: a receiver may report up to MAX_POLL_ACKS at once.
       this.logger.warn(
-        { receiverId: receiver.id, jti, err: error.err, description: error.description },
-        `SET receiver "${receiver.name}" refused SET ${jti}: ${error.err}.`,
+        {
+          receiverId: receiver.id,
+          count: reported.length,
+          first: reported.slice(0, 5).map(([jti, e]) => ({ jti, err: e.err, description: e.description })),
+        },
+        `SET receiver "${receiver.name}" refused ${reported.length} SET(s): ${reported[0][1].err}${reported.length > 1 ? ', …' : ''}.`,
       );
+    }
+    for (const [jti, error] of reported) {
+      const seq = jtiPosition(tag, jti);
       if (seq === undefined) {
         unknown++;
       } else {
