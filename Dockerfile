@@ -31,8 +31,9 @@ LABEL org.opencontainers.image.title="Roster" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="UNLICENSED" \
       org.opencontainers.image.base.name="node:${NODE_VERSION}-alpine"
-# A bounded heap keeps RSS low under load; the live set is ~50 MiB (docs/benchmarks.md).
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4" MALLOC_ARENA_MAX=2
+# A bounded heap keeps RSS low under load; the live set is ~50 MiB (docs/benchmarks.md). npm start
+# also sets glibc's MALLOC_ARENA_MAX=2; musl's allocator has no arenas to cap, so it is not set here.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/data NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 WORKDIR /app
 COPY --from=build /app/runtime ./
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data

@@ -61,7 +61,9 @@ step "start as $user with a fresh /data, on a free loopback port"
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 # The image's ENV, with the loopback instead of 0.0.0.0 (nothing here may listen beyond it) and our port and /data.
 declare -a run_env=()
-for assignment in $env_line; do run_env+=("$assignment"); done
+# Split as the Dockerfile's ENV does: quoted values (NODE_OPTIONS="--a --b") stay one assignment.
+eval "declare -a image_env=($env_line)"
+for assignment in "${image_env[@]}"; do run_env+=("$assignment"); done
 run_env+=("HOST=127.0.0.1" "PORT=$port" "DATA_DIR=$data" "PATH=$PATH")
 (cd "$app" && exec env -i "${run_env[@]}" setpriv --reuid="$user" --regid=nogroup --clear-groups node dist/api/apps/api/src/main.js) \
   >"$work/stdout.log" 2>"$work/stderr.log" &
