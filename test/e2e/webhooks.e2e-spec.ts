@@ -1,3 +1,4 @@
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { runCli } from '../../apps/cli/src/cli';
 import { startServer, TestServer } from '../support/app';
 import { TEST_KEK } from '../support/oauth';
@@ -266,7 +267,10 @@ describe('Webhooks', () => {
       [{ url: 'https://hooks.example.com/', event_types: ['user.exploded'] }, /Unknown event type user\.exploded/],
       [{ url: 'https://hooks.example.com/', event_types: 'user.created' }, /event_types must be a list/],
       [{ url: 'https://hooks.example.com/', description: 'x'.repeat(501) }, /at most 500/],
-      [{ url: 'https://hooks.example.com/', format: 'secevent' }, /format must be one of standard-webhooks/],
+      [
+        { url: 'https://hooks.example.com/', format: 'cloudevents' },
+        /format must be one of standard-webhooks, secevent/,
+      ],
       [{ url: 'https://hooks.example.com/', secret: 'mine' }, /Unknown member secret/],
       [{ url: 'https://hooks.example.com/', enabled: 'yes' }, /enabled must be true or false/],
       [['https://hooks.example.com/'], /JSON object/],
@@ -288,6 +292,52 @@ describe('Webhooks', () => {
     expect((await server.get('/admin/webhooks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await server.delete(`/admin/webhooks/${sub.id}`)).status).toBe(204);
     expect((await server.get(`/admin/webhooks/${sub.id}`)).status).toBe(404);
+  });
+
+  it('pushes SCIM security events as signed SETs (format secevent, RFC 8935): 202 is success, other events pass over', async () => {
+    const hook = await receiver();
+    hook.respond = (_request, n) => (n === 0 ? 200 : 202);
+    const sub = await subscribe(hook.url, { format: 'secevent' });
+    expect((await subscription(sub.id)).format).toBe('secevent');
+    const jwks = createRemoteJWKSet(new URL(`${server.baseUrl}/.well-known/jwks.json`));
+
+    const userId = await createUser('pushed@example.com');
+    // An API token's creation is a change event, but not a SCIM one: nothing is pushed for it.
+    expect((await server.post('/admin/tokens', { name: 'not-pushed', scope: 'scim.read' })).status).toBe(201);
+    const deleted = await server.delete(`/v2/Users/${userId}`);
+    expect(deleted.status).toBe(204);
+
+    // The first answer (200) is not RFC 8935's 202: the same SET is sent again, then the delete.
+    await hook.waitFor((r) => r.length >= 3);
+    const [first, again, last] = hook.received;
+    // The same SET again (ES256 signatures differ from one signing to the next; the jti does not).
+    expect(decodeJwt(again.body).jti).toBe(decodeJwt(first.body).jti);
+    for (const got of hook.received) {
+      expect(got.headers['content-type']).toBe('application/secevent+jwt');
+    }
+    const created = await jwtVerify(first.body, jwks, {
+      issuer: server.config.publicUrl,
+      audience: hook.url,
+      typ: 'secevent+jwt',
+    });
+    const createEvent = (created.payload.events as Record<string, { data?: { userName?: string } }>)[
+      'urn:ietf:params:scim:event:prov:create:full'
+    ];
+    expect(createEvent?.data?.userName).toBe('pushed@example.com');
+    const removed = await jwtVerify(last.body, jwks, { audience: hook.url, typ: 'secevent+jwt' });
+    expect(Object.keys(removed.payload.events as object)).toEqual(['urn:ietf:params:scim:event:prov:delete']);
+    expect(removed.payload.jti).not.toBe(created.payload.jti);
+
+    const log = await until(
+      () => server.get(`/admin/webhooks/${sub.id}/deliveries`),
+      (r) => r.body.deliveries?.length === 2 && r.body.deliveries[0].status === 'succeeded',
+      'the delete delivered',
+    );
+    expect(log.body.deliveries.map((d: { event_type: string }) => d.event_type)).toEqual([
+      'user.deleted',
+      'user.created',
+    ]);
+    expect(log.body.deliveries[1]).toMatchObject({ status: 'succeeded', attempts: 2, last_status_code: 202 });
   });
 
   it('roster.events reads the change log and nothing else; roster.admin still does; scim.read does not', async () => {

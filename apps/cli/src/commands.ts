@@ -763,12 +763,16 @@ function webhookCommands(): Command[] {
   return [
     {
       name: 'webhooks create',
-      usage: 'webhooks create --url URL [--events T1,T2|*] [--description TEXT] [--disabled]',
+      usage:
+        'webhooks create --url URL [--events T1,T2|*] [--format standard-webhooks|secevent] [--description TEXT] [--disabled]',
       summary: 'Subscribe a URL to events (Standard Webhooks); the signing secret is shown once.',
-      help: 'https only (http for loopback hosts with WEBHOOKS_ALLOW_HTTP_LOOPBACK=true); --events defaults to every type.',
+      help:
+        'https only (http for loopback hosts with WEBHOOKS_ALLOW_HTTP_LOOPBACK=true); --events defaults to every type; ' +
+        '--format secevent pushes SCIM security events as signed SETs (RFC 8935) instead.',
       options: {
         url: { type: 'string' },
         events: { type: 'string' },
+        format: { type: 'string' },
         description: { type: 'string' },
         disabled: { type: 'boolean' },
       },
@@ -780,6 +784,7 @@ function webhookCommands(): Command[] {
         backend.createWebhook({
           url: opt(values, 'url'),
           ...(eventTypesOption(values) ? { event_types: eventTypesOption(values) } : {}),
+          ...(opt(values, 'format') !== undefined ? { format: opt(values, 'format') } : {}),
           ...(opt(values, 'description') !== undefined ? { description: opt(values, 'description') } : {}),
           ...(values.disabled === true ? { enabled: false } : {}),
         }),

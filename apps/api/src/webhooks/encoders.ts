@@ -2,8 +2,11 @@ import { EventRecord } from '@roster/db';
 import { createHmac } from 'node:crypto';
 import { representEvent } from '../events/events-feed';
 
-/** The formats a subscription can have. `secevent` (RFC 8935 SET push) plugs in here later. */
-export const WEBHOOK_FORMATS = ['standard-webhooks'] as const;
+/**
+ * The formats a subscription can have: Standard Webhooks, or `secevent`, SCIM security events
+ * pushed as signed SETs (RFC 8935; the encoder is `SecurityEventPushEncoder`).
+ */
+export const WEBHOOK_FORMATS = ['standard-webhooks', 'secevent'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** Largest body one delivery sends; an event past it is sent with its `changes` left out (`truncated`). */
@@ -32,6 +35,11 @@ export interface DeliveryEncoder {
   readonly format: string;
   encode(event: EventRecord, target: DeliveryTarget, now: Date): Promise<EncodedDelivery>;
   isSuccess(status: number): boolean;
+  /**
+   * Whether the format has anything to send for this event (absent: everything); an event it has
+   * nothing for is passed over like an unsubscribed type (a token event makes no SCIM event).
+   */
+  accepts?(event: EventRecord, target: DeliveryTarget): boolean;
 }
 
 /** The `webhook-id` of an event: the same for every attempt and every replay, so receivers can de-duplicate. */

@@ -13,6 +13,8 @@ import { EventsService } from '../events/events.service';
 import { versionInfo } from '../ops/version';
 import { send, SendResult } from './delivery-http';
 import { DeliveryEncoder, messageId, StandardWebhooksEncoder } from './encoders';
+import { SecurityEventPushEncoder } from './secevent-encoder';
+import { SetEncoder } from '../events/sets/set-encoder.service';
 import { WebhooksService } from './webhooks.service';
 
 /** Events one claim delivers at most before the subscription goes back to the pool (fairness). */
@@ -63,8 +65,10 @@ export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly webhooks: WebhooksService,
     private readonly prisma: PrismaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    setEncoder: SetEncoder,
   ) {
     this.register(new StandardWebhooksEncoder(`${config.publicUrl}/v2`));
+    this.register(new SecurityEventPushEncoder(setEncoder));
   }
 
   /** A delivery format (the seam for SET push, RFC 8935). */
@@ -189,7 +193,10 @@ export class WebhookWorker implements OnApplicationBootstrap, OnModuleDestroy {
           break;
         }
         cursor = event.seq;
-        if (subscription.eventTypes.length && !subscription.eventTypes.includes(event.type)) {
+        if (
+          (subscription.eventTypes.length && !subscription.eventTypes.includes(event.type)) ||
+          (encoder?.accepts && !encoder.accepts(event, { id: subscription.id, url: subscription.url, secrets }))
+        ) {
           skipped = event.seq;
           continue;
         }
