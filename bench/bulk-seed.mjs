@@ -14,11 +14,10 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { URL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { benchUser } from './lib/common.mjs';
 
 const { fetch } = globalThis;
 
-const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const MAX_USERS = 2_000_000;
 const MAX_CONCURRENCY = 16;
@@ -65,20 +64,7 @@ if (!Number.isFinite(maxSeconds) || maxSeconds <= 0 || maxSeconds > 7200) {
 const prefix = values.prefix ?? `bulk${Date.now().toString(36)}`;
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' };
 
-/** A realistic user: names, one email, enterprise attributes (the template bench/seed.mjs uses). */
-function user(i) {
-  const userName = `${prefix}-${i}@example.com`;
-  return {
-    schemas: [USER, ENTERPRISE],
-    userName,
-    externalId: `${prefix}-ext-${i}`,
-    name: { givenName: `Given${i}`, familyName: `Family${i}`, formatted: `Given${i} Family${i}` },
-    displayName: `Given${i} Family${i}`,
-    active: true,
-    emails: [{ value: userName, type: 'work', primary: true }],
-    [ENTERPRISE]: { employeeNumber: String(i), department: `Department ${i % 50}` },
-  };
-}
+const user = (i) => benchUser(prefix, i);
 
 /** The body for users [from, to), as JSON; its operations are the bulk's POSTs. */
 function body(from, to) {

@@ -21,9 +21,9 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
   appRoot,
+  benchUser,
   connect,
   databaseUrl,
-  ENTERPRISE_SCHEMA,
   log,
   machine,
   median,
@@ -35,7 +35,6 @@ import {
   run,
   sampleMemory,
   startServer,
-  USER_SCHEMA,
 } from './lib/common.mjs';
 
 const { values } = parseArgs({
@@ -78,20 +77,7 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
-/** The template bench/bulk-seed.mjs and bench/seed.mjs use: names, one email, enterprise attributes. */
-function user(prefix, i) {
-  const userName = `${prefix}-${i}@example.com`;
-  return {
-    schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
-    userName,
-    externalId: `${prefix}-ext-${i}`,
-    name: { givenName: `Given${i}`, familyName: `Family${i}`, formatted: `Given${i} Family${i}` },
-    displayName: `Given${i} Family${i}`,
-    active: true,
-    emails: [{ value: userName, type: 'work', primary: true }],
-    [ENTERPRISE_SCHEMA]: { employeeNumber: String(i), department: `Department ${i % 50}` },
-  };
-}
+const user = benchUser;
 
 function bodies(prefix) {
   const list = [];

@@ -27,6 +27,21 @@ export const ENTERPRISE_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterpr
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
+/** The benchmarks' realistic user: names, one email, enterprise attributes (bench/seed.mjs seeds the same by SQL). */
+export function benchUser(prefix, i) {
+  const userName = `${prefix}-${i}@example.com`;
+  return {
+    schemas: [USER_SCHEMA, ENTERPRISE_SCHEMA],
+    userName,
+    externalId: `${prefix}-ext-${i}`,
+    name: { givenName: `Given${i}`, familyName: `Family${i}`, formatted: `Given${i} Family${i}` },
+    displayName: `Given${i} Family${i}`,
+    active: true,
+    emails: [{ value: userName, type: 'work', primary: true }],
+    [ENTERPRISE_SCHEMA]: { employeeNumber: String(i), department: `Department ${i % 50}` },
+  };
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** Refuses anything but a loopback address: benchmarks never reach another machine. */
