@@ -29,7 +29,7 @@ import {
   ScimErrors,
   scimContent,
 } from '../common/scim-openapi';
-import { ScimEndpoint } from '../common/scim-response.interceptor';
+import { ScimEndpoint } from '../common/scim-response';
 import { APP_CONFIG, AppConfig } from '../config';
 import {
   SEARCH_EXAMPLE,

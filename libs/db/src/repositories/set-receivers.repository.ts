@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ChangeEventInput } from '@roster/scim';
 import { Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../prisma.service';
 
@@ -19,18 +20,8 @@ export interface SetReceiverRecord {
 
 export type NewSetReceiver = Pick<SetReceiverRecord, 'id' | 'name' | 'audience' | 'events' | 'delivery' | 'tokenHash'>;
 
-/** An event as a SET is made from it: the outbox row's fields that a SET carries. */
-export interface SetEventRow {
-  seq: bigint;
-  time: Date;
-  type: string;
-  resourceType: string;
-  resourceId: string;
-  version: number | null;
-  changes: unknown[];
-  requestId: string | null;
-  xid: string;
-}
+/** An event as a SET is made from it: what the mapping takes (libs/scim), with its transaction always known. */
+export type SetEventRow = ChangeEventInput & { xid: string };
 
 export interface SetErrorRecord {
   jti: string;
